@@ -1,0 +1,1 @@
+"""The system under test: a FastAPI app that sends welcome emails three ways."""

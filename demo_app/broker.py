@@ -1,0 +1,177 @@
+"""What the app needs from the broker beyond Huey's own (synchronous) API.
+
+The web app talks to the broker from its event loop, so it must never wait on
+a blocking socket: it enqueues, reads job records and probes the broker with
+async calls that give up after BROKER_TIMEOUT. The worker keeps one record per
+job up to date from Huey's signals (see tasks.py), and trims finished records
+to the last KEEP_SUCCEEDED / KEEP_FAILED, like BullMQ's removeOnComplete and
+removeOnFail.
+
+Two backends carry the same small interface: Redis (the lesson's broker) and
+SQLite (no server needed).
+"""
+import asyncio
+import sqlite3
+import struct
+import time
+
+import redis
+import redis.asyncio
+from huey import Huey
+
+from demo_app.settings import Settings
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not answer within BROKER_TIMEOUT."""
+
+
+class BacklogFull(Exception):
+    """More jobs are waiting than BACKLOG_LIMIT allows: the client should retry later."""
+
+
+# One round trip, and atomic: check the backlog, add the message, write the
+# job's first record. The member layout (8-byte microsecond prefix, score =
+# -priority) is the one Huey's PriorityRedisStorage reads back.
+ENQUEUE_LUA = """
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], 'state', 'queued', 'attempts', 0, 'enqueued_at', ARGV[4])
+return 1
+"""
+
+# Record a finished job and forget the oldest finished records beyond `keep`.
+FINISH_LUA = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('LPUSH', KEYS[2], ARGV[1])
+for _, old_id in ipairs(redis.call('LRANGE', KEYS[2], tonumber(ARGV[2]), -1)) do
+  redis.call('DEL', ARGV[3] .. old_id)
+end
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+"""
+
+
+class RedisBroker:
+    def __init__(self, huey: Huey, settings: Settings):
+        self.huey = huey
+        self.settings = settings
+        self.queue_key = huey.storage.queue_key
+        self.record_prefix = f"offload.job.{huey.name}."
+        self.sync_client = redis.Redis.from_url(settings.broker_url)  # worker side
+        self.async_client = redis.asyncio.Redis.from_url(  # web side
+            settings.broker_url,
+            socket_timeout=settings.broker_timeout,
+            socket_connect_timeout=settings.broker_timeout,
+        )
+        self._enqueue = self.async_client.register_script(ENQUEUE_LUA)
+        self._finish = self.sync_client.register_script(FINISH_LUA)
+
+    # --- web side: async, bounded by BROKER_TIMEOUT ---------------------------
+    async def enqueue(self, task) -> None:
+        member = struct.pack(">Q", time.time_ns() // 1000) + self.huey.serialize_task(task)
+        keys = [self.queue_key, self.record_prefix + task.id]
+        args = [member, -(task.priority or 0), self.settings.backlog_limit, time.time()]
+        if not await self._call(self._enqueue(keys=keys, args=args)):
+            raise BacklogFull(f"more than {self.settings.backlog_limit} jobs are waiting")
+
+    async def job(self, job_id: str) -> dict | None:
+        record = await self._call(self.async_client.hgetall(self.record_prefix + job_id))
+        return {key.decode(): value.decode() for key, value in record.items()} or None
+
+    async def backlog(self) -> int:
+        return await self._call(self.async_client.zcard(self.queue_key))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._call(self.async_client.ping()))
+        except BrokerUnavailable:
+            return False
+
+    async def _call(self, awaitable):
+        try:
+            async with asyncio.timeout(self.settings.broker_timeout):
+                return await awaitable
+        except (redis.RedisError, OSError, TimeoutError) as error:
+            reason = f"{type(error).__name__}: {error}".rstrip(": ")
+            raise BrokerUnavailable(f"the broker did not answer within {self.settings.broker_timeout}s ({reason})") from error
+
+    # --- worker side: called from Huey's signal handlers ----------------------
+    def record(self, job_id: str, **fields) -> None:
+        self.sync_client.hset(self.record_prefix + job_id, mapping=fields)
+
+    def finish(self, job_id: str, state: str, **fields) -> None:
+        keep = self.settings.keep_succeeded if state == "succeeded" else self.settings.keep_failed
+        fields = {"state": state, "finished_at": time.time(), **fields}
+        flat = [item for pair in fields.items() for item in pair]
+        finished_list = f"offload.jobs.{state}.{self.huey.name}"
+        self._finish(keys=[self.record_prefix + job_id, finished_list], args=[job_id, keep, self.record_prefix, *flat])
+
+    def job_sync(self, job_id: str) -> dict | None:
+        record = self.sync_client.hgetall(self.record_prefix + job_id)
+        return {key.decode(): value.decode() for key, value in record.items()} or None
+
+
+class SqliteBroker:
+    """The same interface on SQLite: the web's calls run in a thread, as sqlite3 blocks."""
+
+    def __init__(self, huey: Huey, settings: Settings):
+        self.huey = huey
+        self.settings = settings
+        self.path = huey.storage.filename
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS job_record (job_id TEXT PRIMARY KEY, state TEXT NOT NULL,"
+                " attempts INTEGER NOT NULL DEFAULT 0, error TEXT, enqueued_at REAL,"
+                " started_at REAL, finished_at REAL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=self.settings.broker_timeout * 10, isolation_level=None)
+
+    async def enqueue(self, task) -> None:
+        await asyncio.to_thread(self._enqueue, task)
+
+    def _enqueue(self, task) -> None:
+        if self.huey.storage.queue_size() >= self.settings.backlog_limit:
+            raise BacklogFull(f"more than {self.settings.backlog_limit} jobs are waiting")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO job_record (job_id, state, enqueued_at) VALUES (?, 'queued', ?)", (task.id, time.time())
+            )
+        self.huey.enqueue(task)
+
+    async def job(self, job_id: str) -> dict | None:
+        return await asyncio.to_thread(self.job_sync, job_id)
+
+    async def backlog(self) -> int:
+        return await asyncio.to_thread(self.huey.storage.queue_size)
+
+    async def ping(self) -> bool:
+        return True  # a file next to the app: there is no server to lose
+
+    def record(self, job_id: str, **fields) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._connect() as db:
+            db.execute(f"UPDATE job_record SET {assignments} WHERE job_id = ?", (*fields.values(), job_id))
+
+    def finish(self, job_id: str, state: str, **fields) -> None:
+        keep = self.settings.keep_succeeded if state == "succeeded" else self.settings.keep_failed
+        self.record(job_id, state=state, finished_at=time.time(), **fields)
+        with self._connect() as db:
+            db.execute(
+                "DELETE FROM job_record WHERE state = ? AND job_id NOT IN"
+                " (SELECT job_id FROM job_record WHERE state = ? ORDER BY finished_at DESC LIMIT ?)",
+                (state, state, keep),
+            )
+
+    def job_sync(self, job_id: str) -> dict | None:
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM job_record WHERE job_id = ?", (job_id,)).fetchone()
+        return {key: row[key] for key in row.keys() if row[key] is not None} if row else None
+
+
+def open_broker(huey: Huey, settings: Settings) -> RedisBroker | SqliteBroker:
+    if settings.broker_url.startswith("sqlite:"):
+        return SqliteBroker(huey, settings)
+    return RedisBroker(huey, settings)
