@@ -1,6 +1,7 @@
 """The user store: a SQLite file, created and seeded with 1,000 users on first use."""
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from uuid import uuid4
 
@@ -44,10 +45,15 @@ def ensure_seeded(db_path: Path) -> None:
     tmp_path.replace(db_path)  # atomic: a reader never sees a half-seeded file
 
 
+@lru_cache
+def open_store(db_path: Path) -> sqlite3.Connection:
+    # One connection per process, shared by its threads: it only ever reads,
+    # and reads of a local file take microseconds, so they may run on the event loop.
+    return sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+
+
 def get_user(db_path: Path, user_id: int) -> User | None:
-    with sqlite3.connect(db_path) as db:
-        row = db.execute("SELECT id, name, email FROM users WHERE id = ?", (user_id,)).fetchone()
-    db.close()
+    row = open_store(db_path).execute("SELECT id, name, email FROM users WHERE id = ?", (user_id,)).fetchone()
     return User(*row) if row else None
 
 

@@ -1,0 +1,26 @@
+# Two commands on a fresh laptop:  make test   and   make demo
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo reproduce lab check-exercises clean
+
+# (Re)install only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/offload-lab demo
+
+reproduce: $(STAMP)
+	$(BIN)/offload-lab reproduce
+
+clean:
+	rm -rf $(VENV) var
