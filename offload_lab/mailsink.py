@@ -59,12 +59,20 @@ class MailSink:
         self.random = random.Random(seed)
         self.scripted_replies: deque[str] = deque()  # tests queue exact replies here
         self.attempts: list[Attempt] = []
+        self.in_flight = 0  # messages received and not yet answered
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     # aiosmtpd calls this for each message, on its own event loop.
     async def handle_DATA(self, server, session, envelope) -> str:
-        await asyncio.sleep(self.latency)
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(self.latency)
+            return self.answer(envelope)
+        finally:
+            self.in_flight -= 1
+
+    def answer(self, envelope) -> str:
         content = envelope.original_content or envelope.content
         raw_headers = content.split(b"\r\n\r\n", 1)[0].decode("utf-8", errors="replace")
         job_id = str(message_from_bytes(content, policy=policy.default).get("X-Job-Id", ""))

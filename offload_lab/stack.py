@@ -225,7 +225,7 @@ class Stack:
 
     def start_worker_process(self) -> None:
         argv = [sys.executable, "-m", "demo_app.worker", "--workers", str(self.workers),
-                "--worker-type", self.worker_type]  # fmt: skip
+                "--worker-type", self.worker_type, "--max-delay", "0.5"]  # fmt: skip
         log_path = self.logs / "worker.log"
         seen = log_path.stat().st_size if log_path.exists() else 0  # a restart appends to the same log
         process = self._spawn("worker", argv)
@@ -266,6 +266,16 @@ class Stack:
         if self.processes.get(name) and self.processes[name].running():
             self.processes[name].stop()
         starters[name]()
+
+    def queue_depth(self) -> int:
+        """Jobs waiting in the broker (not counting retries scheduled for later)."""
+        from demo_app.queue import create_huey  # the lab shares only the queue's name and layout
+        from demo_app.settings import Settings
+
+        if not hasattr(self, "_huey"):
+            queue_name = self.env.get("QUEUE_NAME", Settings.model_fields["queue_name"].default)
+            self._huey = create_huey(Settings(broker_url=self.broker_url, queue_name=queue_name))
+        return self._huey.storage.queue_size()
 
     def redis_client(self) -> redis.Redis:
         return redis.Redis.from_url(self.broker_url, socket_timeout=2)
