@@ -50,6 +50,51 @@ def run_mailsink(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_demo(args: argparse.Namespace) -> int:
+    from offload_lab.stack import Stack
+
+    stack = Stack(
+        args.run_dir,
+        broker=args.broker,
+        workers=args.workers,
+        mail_latency=args.latency,
+        access_log=True,
+        web_port=args.port,
+        smtp_port=args.smtp_port,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with stack:
+        console.print(demo_banner(stack), highlight=False, soft_wrap=True)
+        stop.wait()
+        console.print("stopping broker, mail provider, web app and worker…")
+    console.print("all stopped.")
+    return 0
+
+
+def demo_banner(stack) -> str:
+    url = stack.web_url
+    broker_note = "a private redis-server" if stack.broker == "redis" else "SQLite (no redis-server on PATH)"
+    return f"""[bold]Offload Lab demo is running[/bold] — Ctrl-C stops everything.
+
+  web app        {url}   (API docs: {url}/docs)
+  broker         {stack.broker_url}   ({broker_note})
+  mail provider  smtp://127.0.0.1:{stack.smtp_port}   ({stack.mail_latency}s per message; log: {stack.mail_log})
+  worker         {stack.workers} threads;  logs of every part: {stack.logs}/
+
+Try, in another terminal:
+
+  curl -i -X POST '{url}/blocking/users/1/welcome-email?mode=await'
+  curl -i -X POST '{url}/blocking/users/1/welcome-email?mode=sync'
+  curl -i -X POST {url}/fire-and-forget/users/2/welcome-email
+  curl -i -X POST {url}/queue/users/3/welcome-email
+  curl {url}/jobs/<job_id from the answer above>
+  curl {url}/health
+  tail -f {stack.mail_log}
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="offload-lab", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -63,16 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     mailsink.add_argument("--seed", type=int, default=0, help="seed of the failure draws")
     mailsink.add_argument("--log", type=Path, default=Path("var/mail.jsonl"), help="JSON Lines delivery log")
     mailsink.set_defaults(run=run_mailsink)
+    demo = commands.add_parser("demo", help="start the whole stack for a class demo; Ctrl-C stops it")
+    demo.add_argument("--broker", default="auto", help="auto (default), redis, sqlite, or a BROKER_URL")
+    demo.add_argument("--port", type=int, default=8000, help="web app port (default 8000)")
+    demo.add_argument("--smtp-port", type=int, default=8025, help="mail provider port (default 8025)")
+    demo.add_argument("--workers", type=int, default=4, help="worker threads (default 4)")
+    demo.add_argument("--latency", type=non_negative, default=2.0, help="mail provider latency (default 2 s)")
+    demo.add_argument("--run-dir", type=Path, default=Path("var/demo"), help="logs, mail log and data (var/demo)")
+    demo.set_defaults(run=run_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from offload_lab.stack import StackError
+
     try:
         return args.run(args)
     except ValueError as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {error}", highlight=False)
         return 2
+    except StackError as error:
+        console.print(f"[red]could not start the stack:[/red] {error}", highlight=False)
+        return 1
 
 
 if __name__ == "__main__":

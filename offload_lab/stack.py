@@ -117,14 +117,16 @@ class Stack:
     access_log: bool = False
     env: dict[str, str] = field(default_factory=dict)  # extra settings for web and worker
     start_worker: bool = True
+    web_port: int = 0  # 0 = any free port
+    smtp_port: int = 0
 
     def __post_init__(self):
         self.run_dir = Path(self.run_dir)
         self.logs = self.run_dir / "logs"
         self.processes: dict[str, Process] = {}
         self.mail_log = self.run_dir / "mail.jsonl"
-        self.web_port = free_port()
-        self.smtp_port = free_port()
+        self.web_port = self.web_port or free_port()
+        self.smtp_port = self.smtp_port or free_port()
         self.redis_port: int | None = None
         self.broker_url = self._choose_broker()
         self.sink = MailSink(
