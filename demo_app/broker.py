@@ -51,6 +51,14 @@ redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 """
 
 
+# Stamp the records of jobs still running; a finished (or trimmed) record is left alone.
+HEARTBEAT_LUA = """
+for _, key in ipairs(KEYS) do
+  if redis.call('HGET', key, 'state') == 'running' then redis.call('HSET', key, 'heartbeat_at', ARGV[1]) end
+end
+"""
+
+
 class RedisBroker:
     def __init__(self, huey: Huey, settings: Settings):
         self.huey = huey
@@ -65,6 +73,8 @@ class RedisBroker:
         )
         self._enqueue = self.async_client.register_script(ENQUEUE_LUA)
         self._finish = self.sync_client.register_script(FINISH_LUA)
+        self._heartbeat = self.sync_client.register_script(HEARTBEAT_LUA)
+        self.sent_prefix = f"offload.sent.{huey.name}."
 
     # --- web side: async, bounded by BROKER_TIMEOUT ---------------------------
     async def enqueue(self, task) -> None:
@@ -110,6 +120,15 @@ class RedisBroker:
         record = self.sync_client.hgetall(self.record_prefix + job_id)
         return {key.decode(): value.decode() for key, value in record.items()} or None
 
+    def heartbeat(self, job_ids: list[str]) -> None:
+        self._heartbeat(keys=[self.record_prefix + job_id for job_id in job_ids], args=[time.time()])
+
+    def already_sent(self, job_id: str) -> bool:
+        return bool(self.sync_client.exists(self.sent_prefix + job_id))
+
+    def mark_sent(self, job_id: str) -> None:
+        self.sync_client.set(self.sent_prefix + job_id, time.time(), ex=self.settings.sent_marker_seconds)
+
 
 class SqliteBroker:
     """The same interface on SQLite: the web's calls run in a thread, as sqlite3 blocks."""
@@ -122,8 +141,9 @@ class SqliteBroker:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS job_record (job_id TEXT PRIMARY KEY, state TEXT NOT NULL,"
                 " attempts INTEGER NOT NULL DEFAULT 0, error TEXT, enqueued_at REAL,"
-                " started_at REAL, finished_at REAL)"
+                " started_at REAL, finished_at REAL, heartbeat_at REAL)"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS sent_email (job_id TEXT PRIMARY KEY, sent_at REAL NOT NULL)")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=self.settings.broker_timeout * 10, isolation_level=None)
@@ -169,6 +189,22 @@ class SqliteBroker:
             db.row_factory = sqlite3.Row
             row = db.execute("SELECT * FROM job_record WHERE job_id = ?", (job_id,)).fetchone()
         return {key: row[key] for key in row.keys() if row[key] is not None} if row else None
+
+    def heartbeat(self, job_ids: list[str]) -> None:
+        marks = ", ".join("?" for _ in job_ids)
+        with self._connect() as db:
+            db.execute(
+                f"UPDATE job_record SET heartbeat_at = ? WHERE state = 'running' AND job_id IN ({marks})",
+                (time.time(), *job_ids),
+            )
+
+    def already_sent(self, job_id: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM sent_email WHERE job_id = ?", (job_id,)).fetchone() is not None
+
+    def mark_sent(self, job_id: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO sent_email VALUES (?, ?)", (job_id, time.time()))
 
 
 def open_broker(huey: Huey, settings: Settings) -> RedisBroker | SqliteBroker:

@@ -23,8 +23,12 @@ class Settings(BaseSettings):
     default_priority: int = 0  # Huey runs higher numbers first
 
     # Delivery semantics (see lessons/06_reliability.md).
-    acks_late: bool = False
-    lease_seconds: float = 30.0
+    acks_late: bool = False  # keep a job leased until its task ends (Redis only)
+    lease_seconds: float = 30.0  # a dead worker's job runs again after this long
+    idempotent_sending: bool = True  # remember each job's sent email; never send it twice
+    sent_marker_seconds: int = 7 * 24 * 3600  # how long that memory lasts
+    job_heartbeat_seconds: float = 2.0  # how often the worker stamps its running jobs' records
+    stale_after_seconds: float = 10.0  # GET /jobs flags a running job not stamped for this long
 
     # The mail provider and the job itself.
     smtp_host: str = "127.0.0.1"
