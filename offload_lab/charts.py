@@ -9,12 +9,15 @@ Data shapes (the `summary` ones are those of DESIGN.md / `results.SUMMARY_SCHEMA
     variants    summary["variants"]: {variant: {"latency_ms": {p50, p95, p99}, "accepted_rps", ...}}
     baseline    summary["baseline"]: {"health_rps", "health_latency_ms": {p50, p95, p99}}
     history     {variant: [{"t": seconds since the variant's run began, "p50": ms, "p99": ms}, ...]}
-                bystander (GET /health) latency over time while that variant was under load
+                bystander (GET /health) latency over time while that variant was under load; extra
+                keys are ignored and a None percentile is drawn as a gap, so the /health rows of
+                `loadgen.LocustResult.history` can be passed as they are
     scaling     summary["scaling"]: [{"workers", "jobs_per_s"}]   (I/O-bound jobs)
     cpu         [{"worker_type": "thread" | "process", "workers", "jobs_per_s"}]   (CPU-bound jobs)
     backlog     [{"t": seconds since the burst began, "depth": jobs waiting in the queue}]
     reliability summary["reliability"]: [{variant, signal, acks_late, delivered_unique, lost, duplicates, ...}]
 """
+import math
 import os
 from pathlib import Path
 
@@ -125,10 +128,8 @@ def bystander_chart(history: dict, path: Path, idle_p99_ms: float | None = None)
     for name in names:
         times = [point["t"] for point in history[name]]
         color = VARIANT_COLORS[name]
-        axes.plot(times, [max(p["p99"], LOG_FLOOR_MS) for p in history[name]], color=color,
-                  label=f"{VARIANT_LABELS[name]} p99")  # fmt: skip
-        axes.plot(times, [max(p["p50"], LOG_FLOOR_MS) for p in history[name]], color=color, linestyle="--",
-                  label=f"{VARIANT_LABELS[name]} p50")  # fmt: skip
+        axes.plot(times, _gaps(history[name], "p99"), color=color, label=f"{VARIANT_LABELS[name]} p99")
+        axes.plot(times, _gaps(history[name], "p50"), color=color, linestyle="--", label=f"{VARIANT_LABELS[name]} p50")
     if idle_p99_ms is not None:
         axes.axhline(max(idle_p99_ms, LOG_FLOOR_MS), color="grey", linestyle=":", label="idle /health p99")
     axes.set_yscale("log")
@@ -137,6 +138,11 @@ def bystander_chart(history: dict, path: Path, idle_p99_ms: float | None = None)
     axes.set_title(title)
     axes.legend(fontsize=7, ncols=2)
     return save(figure, path)
+
+
+def _gaps(points: list[dict], key: str) -> list[float]:
+    """Values for a log axis; a missing one (Locust writes N/A before the first answer) is a gap."""
+    return [math.nan if point.get(key) is None else max(point[key], LOG_FLOOR_MS) for point in points]
 
 
 # --- throughput --------------------------------------------------------------------

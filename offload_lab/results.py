@@ -205,7 +205,7 @@ def performance_checks(
         "load_generator": {
             "cpu_share": loadgen_cpu_share,
             "saturated_share": LOADGEN_SATURATED_SHARE,
-            "saturated": loadgen_cpu_share >= LOADGEN_SATURATED_SHARE,
+            "saturated": loadgen_cpu_share > LOADGEN_SATURATED_SHARE,
         },
         "wall_time": {"seconds": wall_seconds, "budget_seconds": budget_seconds, "ok": wall_seconds <= budget_seconds},
     }

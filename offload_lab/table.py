@@ -216,7 +216,7 @@ def performance_lines(summary: dict) -> list[str]:
         f"{_mark(latency['ok'])} queue p50 {latency['queue_p50_ms']:.1f} ms ≤ 2 × /health p50 + 1 ms "
         f"= {latency['limit_ms']:.1f} ms",
         f"{_mark(not loadgen['saturated'])} load generator CPU {loadgen['cpu_share']:.0%} of one core "
-        f"(saturated from {loadgen['saturated_share']:.0%})",
+        f"(saturated above {loadgen['saturated_share']:.0%})",
         f"{_mark(wall['ok'])} wall time {wall['seconds']:.0f} s (budget {wall['budget_seconds']:.0f} s)",
     ]
     if loadgen["saturated"]:

@@ -54,6 +54,9 @@ def test_empty_reliability_chart_differs_from_a_measured_one(drawn, drawn_empty)
     [
         lambda path: charts.latency_chart(fake_summary()["variants"], path),
         lambda path: charts.bystander_chart({"queue": FAKE_HISTORY["queue"]}, path),
+        lambda path: charts.bystander_chart(  # Locust writes N/A before the first answer
+            {"queue": [{"t": 0, "name": "/health", "p50": None, "p99": None}, {"t": 1, "p50": 2.0, "p99": 5.0}]}, path
+        ),
         lambda path: charts.throughput_chart({"queue": {"accepted_rps": 0.0}}, path),  # zero on a log axis
         lambda path: charts.scaling_chart([{"workers": 1, "jobs_per_s": 0.5}], path),  # one point
         lambda path: charts.cpu_chart([{"worker_type": "process", "workers": 1, "jobs_per_s": 4.0}], path, 2),

@@ -76,11 +76,18 @@ def test_performance_checks_fail_at_their_edges():
     summary = fake_summary()
     summary["variants"]["queue"]["accepted_rps"] = 259.9  # just under half of 520
     summary["variants"]["queue"]["latency_ms"]["p50"] = 6.01  # just over 2 * 2.5 + 1
-    checks = results.performance_checks(summary["variants"], summary["baseline"], 0.89, 60, 60)
+    checks = results.performance_checks(summary["variants"], summary["baseline"], 0.9, 60, 60)
     assert checks["throughput_ratio"]["ok"] is False
     assert checks["queue_latency"]["ok"] is False
-    assert checks["load_generator"]["saturated"] is False
-    assert checks["wall_time"]["ok"] is True
+    assert checks["load_generator"]["saturated"] is False  # exactly 90 % of a core is not yet saturated
+    assert checks["wall_time"]["ok"] is True  # exactly on budget
+    summary["variants"]["queue"]["accepted_rps"] = 260.0  # exactly half
+    summary["variants"]["queue"]["latency_ms"]["p50"] = 6.0  # exactly on the limit
+    checks = results.performance_checks(summary["variants"], summary["baseline"], 0.9001, 60.1, 60)
+    assert checks["throughput_ratio"]["ok"] is True
+    assert checks["queue_latency"]["ok"] is True
+    assert checks["load_generator"]["saturated"] is True
+    assert checks["wall_time"]["ok"] is False
 
 
 def test_run_ids_are_utc_timestamps_with_a_suffix_and_sort_by_time():
