@@ -1,6 +1,7 @@
 """Record a run: the folder `results/<run-id>/`, its summary, provenance and raw CSVs.
 
-    run_dir = create_run_dir()
+    run_dir = create_run_dir()                  # results/<UTC timestamp>-<suffix>/
+    summary = make_summary(run_id=run_dir.name, broker=..., variants=..., ...)
     write_summary(run_dir, summary)             # validated against SUMMARY_SCHEMA first
     write_provenance(run_dir, collect_provenance(broker="redis", profile="quick", parameters={...}))
     write_csv(run_dir, "variants", variant_rows(summary))
@@ -171,6 +172,37 @@ def validate_summary(summary: dict) -> dict:
 
 def _where(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
+
+
+def make_summary(
+    *,
+    run_id: str,
+    broker: str,
+    profile: str,
+    parameters: dict,
+    variants: dict,
+    baseline: dict,
+    scaling: list[dict],
+    performance: dict,
+    reliability: list[dict] | None = None,
+    cpu_bound: list[dict] | None = None,
+) -> dict:
+    """A validated summary.json from the experiments' parts; `machine` is filled in here."""
+    summary = {
+        "run_id": run_id,
+        "broker": broker,
+        "profile": profile,
+        "parameters": parameters,
+        "machine": machine_info(),
+        "variants": variants,
+        "baseline": baseline,
+        "scaling": scaling,
+        "reliability": reliability or [],
+        "performance": performance,
+    }
+    if cpu_bound is not None:
+        summary["cpu_bound"] = cpu_bound
+    return validate_summary(summary)
 
 
 # --- numbers derived from the measurements -----------------------------------------

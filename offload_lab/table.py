@@ -169,7 +169,8 @@ def scalability_cell(variant: str, numbers: dict, summary: dict) -> Cell:
             figure += "; worker scaling not measured yet"
         else:
             most = max(summary["scaling"], key=lambda point: point["workers"])
-            figure += f"; {most['workers']} workers: {most['jobs_per_s']:.2f} jobs/s = {format_share(efficiency)} of ideal"
+            figure += f"; {most['workers']} workers: {most['jobs_per_s']:.2f} jobs/s"
+            figure += f" = {format_share(efficiency)} of ideal"
     return Cell(word, figure, rule)
 
 

@@ -163,3 +163,12 @@ def test_provenance_has_every_key(tmp_path):
     assert provenance["git_dirty"] in (True, False, None)
     path = results.write_provenance(tmp_path, provenance)
     assert json.loads(path.read_text()) == provenance
+
+
+def test_make_summary_fills_in_the_machine_and_validates():
+    parts = {key: value for key, value in fake_summary().items() if key not in ("machine", "reliability")}
+    summary = results.make_summary(**parts)
+    assert summary["reliability"] == []
+    assert summary["machine"]["cpu_count"] >= 1
+    with pytest.raises(SummaryError, match="variants"):
+        results.make_summary(**{**parts, "variants": {}})
