@@ -1,0 +1,247 @@
+"""Run Locust headless in its own process and read what it measured from its CSV files.
+
+    result = run_locust(stack.web_url, ["QueueUser"], users=20, seconds=5,
+                        out_dir=run_dir / "latency", label="queue", pace=2)
+    result.stats["/queue/users/[id]/welcome-email"]["p50"]
+
+Locust is never imported here: importing it monkey-patches the whole process
+with gevent, which would break pytest, a Jupyter kernel and the lab itself. It
+runs as `locust --headless --csv ... --csv-full-history` with the user classes
+in `benchmarks/`, and this module reads `<label>_stats.csv` (totals per request
+name) and `<label>_stats_history.csv` (one row per second) — never its console
+text. While it runs, psutil measures how much CPU Locust itself used: a load
+generator that needs a whole core measures itself, not the app.
+
+Signature:
+    run_locust(host, user_classes, users, seconds, out_dir, label, *, spawn_rate=None,
+               pace=None, request_timeout=None, job_log=None, processes=1,
+               progress=None) -> LocustResult
+    progress(label: str, done_seconds: float, total_seconds: float) is called about
+    twice a second while Locust runs.
+"""
+import csv
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+SATURATED_CORE_SHARE = 0.9  # a Locust process above 90% of one core is the bottleneck
+SAMPLE_SECONDS = 0.5
+START_GRACE_SECONDS = 15.0  # Locust's own start-up and final CSV writing
+STOP_GRACE_SECONDS = 5.0
+PERCENTILES = {"p50": "50%", "p95": "95%", "p99": "99%"}
+
+
+class LocustError(RuntimeError):
+    """Locust did not run or wrote no results; the message points at its log."""
+
+
+@dataclass
+class CpuShare:
+    """Locust's own CPU use, in cores (1.0 = one core busy all the time), per Locust process."""
+
+    per_process: dict[int, float] = field(default_factory=dict)
+    peak: float = 0.0  # the highest share of one process over one sample interval
+
+    @property
+    def busiest(self) -> float:
+        """The mean share of one core used by the busiest Locust process over the run."""
+        return max(self.per_process.values(), default=0.0)
+
+    @property
+    def saturated(self) -> bool:
+        return self.busiest > SATURATED_CORE_SHARE
+
+    def as_dict(self) -> dict:
+        return {"cores": round(self.busiest, 3), "peak_cores": round(self.peak, 3),
+                "processes": len(self.per_process), "saturated": self.saturated}  # fmt: skip
+
+
+@dataclass
+class LocustResult:
+    label: str
+    stats: dict[str, dict]  # request name -> count, failures, rps, p50, p95, p99, avg (ms)
+    history: list[dict]  # one row per second and request name (see read_history)
+    cpu: CpuShare
+    seconds: float  # wall time of the Locust process
+    csv_prefix: Path
+
+    def for_name(self, name: str) -> dict:
+        return self.stats.get(name, empty_stats())
+
+
+# --- running ------------------------------------------------------------------
+def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate=None, pace=None,
+                   request_timeout=None, job_log=None, processes=1) -> list[str]:  # fmt: skip
+    argv = [sys.executable, "-m", "locust", "-f", str(BENCHMARKS), *user_classes,
+            "--headless", "--host", host, "--users", str(users),
+            "--spawn-rate", str(spawn_rate or users), "--run-time", f"{math.ceil(seconds)}s",
+            "--csv", str(csv_prefix), "--csv-full-history", "--only-summary",
+            "--exit-code-on-error", "0"]  # fmt: skip
+    if pace is not None:
+        argv += ["--pace", str(pace)]
+    if request_timeout is not None:
+        argv += ["--request-timeout", str(request_timeout)]
+    if job_log is not None:
+        argv += ["--job-log", str(job_log)]
+    if processes != 1:
+        argv += ["--processes", str(processes)]
+    return argv
+
+
+def run_locust(host: str, user_classes: list[str], users: int, seconds: float, out_dir: Path, label: str, *,
+               spawn_rate: float | None = None, pace: float | None = None, request_timeout: float | None = None,
+               job_log: Path | None = None, processes: int = 1, progress=None) -> LocustResult:  # fmt: skip
+    """Run the given user classes against `host` for `seconds`; always stop Locust before returning."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_prefix = out_dir / label
+    argv = locust_command(host, user_classes, users, seconds, csv_prefix, spawn_rate=spawn_rate, pace=pace,
+                          request_timeout=request_timeout, job_log=job_log, processes=processes)  # fmt: skip
+    log_path = out_dir / f"{label}_locust.log"
+    with log_path.open("wb") as log:
+        locust = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    started = time.monotonic()
+    cpu = CpuShare()
+    try:
+        watch(locust, cpu, seconds, label, progress)
+    finally:
+        stop(locust)
+    wall = time.monotonic() - started
+    stats_path = Path(f"{csv_prefix}_stats.csv")
+    if not stats_path.exists():
+        raise LocustError(f"Locust wrote no {stats_path.name} (exit code {locust.returncode}); see {log_path}")
+    return LocustResult(label, read_stats(stats_path), read_history(Path(f"{csv_prefix}_stats_history.csv")),
+                        cpu, wall, csv_prefix)  # fmt: skip
+
+
+def watch(locust: subprocess.Popen, cpu: CpuShare, seconds: float, label: str, progress) -> None:
+    """Sample Locust's CPU time until it exits (or overstays its run time)."""
+    started = time.monotonic()
+    deadline = started + seconds + START_GRACE_SECONDS
+    first_seen: dict[int, tuple[float, float]] = {}  # pid -> (wall, cpu seconds) when first sampled
+    last_seen: dict[int, tuple[float, float]] = {}
+    while locust.poll() is None:
+        now = time.monotonic()
+        if now > deadline:
+            raise LocustError(f"Locust ({label}) still running {now - started:.0f}s after a {seconds}s run")
+        for pid, used in cpu_seconds(locust.pid).items():
+            first_seen.setdefault(pid, (now, used))
+            if pid in last_seen and now > last_seen[pid][0]:
+                cpu.peak = max(cpu.peak, (used - last_seen[pid][1]) / (now - last_seen[pid][0]))
+            last_seen[pid] = (now, used)
+        for pid, (first_wall, first_cpu) in first_seen.items():
+            last_wall, last_cpu = last_seen[pid]
+            if last_wall - first_wall >= 1.0:  # too short a window says nothing
+                cpu.per_process[pid] = (last_cpu - first_cpu) / (last_wall - first_wall)
+        if progress is not None:
+            progress(label, min(now - started, seconds), seconds)
+        time.sleep(SAMPLE_SECONDS)
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of Locust and of its worker processes (--processes)."""
+    try:
+        parent = psutil.Process(pid)
+        family = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return {}
+    used = {}
+    for process in family:
+        try:
+            times = process.cpu_times()
+            used[process.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    if len(used) > 1:  # with --processes the parent only coordinates: count the workers
+        used.pop(pid, None)
+    return used
+
+
+def stop(locust: subprocess.Popen) -> None:
+    """Ask Locust to stop (it writes its CSVs on SIGTERM), then make sure it did."""
+    if locust.poll() is None:
+        signal_group(locust, signal.SIGTERM)
+        try:
+            locust.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+    signal_group(locust, signal.SIGKILL)  # also any --processes worker left behind
+    locust.wait()
+
+
+def signal_group(locust: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(locust.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- reading ------------------------------------------------------------------
+def number(text: str) -> float | None:
+    """Locust writes "N/A" or an empty cell where there is no value yet."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def empty_stats() -> dict:
+    return {"count": 0, "failures": 0, "rps": 0.0, "avg": None, **{key: None for key in PERCENTILES}}
+
+
+def read_stats(path: Path) -> dict[str, dict]:
+    """Totals per request name (and "Aggregated") from Locust's `<prefix>_stats.csv`."""
+    with Path(path).open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    stats = {}
+    for row in rows:
+        stats[row["Name"]] = {
+            "count": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "rps": number(row["Requests/s"]) or 0.0,
+            "avg": number(row["Average Response Time"]),
+            **{key: number(row[column]) for key, column in PERCENTILES.items()},
+        }
+    return stats
+
+
+def read_history(path: Path) -> list[dict]:
+    """Locust's `<prefix>_stats_history.csv`: one row per second and name, percentiles of the last seconds."""
+    if not Path(path).exists():
+        return []
+    with Path(path).open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return []
+    start = int(rows[0]["Timestamp"])
+    return [
+        {
+            "t": int(row["Timestamp"]) - start,
+            "name": row["Name"],
+            "users": int(row["User Count"]),
+            "rps": number(row["Requests/s"]) or 0.0,
+            "failures_per_s": number(row["Failures/s"]) or 0.0,
+            **{key: number(row[column]) for key, column in PERCENTILES.items()},
+            "count": int(row["Total Request Count"]),
+            "failures": int(row["Total Failure Count"]),
+        }
+        for row in rows
+    ]
+
+
+def read_job_log(path: Path) -> list[str]:
+    """The job ids the app promised (the benchmarks' --job-log), in the order they were answered."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
