@@ -21,6 +21,7 @@ Keys, next to Huey's own `huey.redis.<name>` queue (a sorted set):
     huey.leases.<name>.score   hash: leased message -> its queue score (priority)
 """
 import threading
+import time
 
 from huey.storage import PriorityRedisStorage
 
@@ -69,12 +70,10 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 
 
 class LeasedRedisStorage(PriorityRedisStorage):
-    def __init__(self, name="huey", lease_seconds=30.0, **kwargs):
-        # A Lua script cannot block like BZPOPMIN, so the worker polls: Huey's own
-        # worker sleeps between empty polls (consumer options -d, -m, -b).
-        kwargs["blocking"] = False
+    def __init__(self, name="huey", lease_seconds=30.0, poll_seconds=0.1, **kwargs):
         super().__init__(name, **kwargs)
         self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
         self.lease_key = f"huey.leases.{self.name}"
         self.lease_score_key = f"huey.leases.{self.name}.score"
         self._lease_next = self.conn.register_script(LEASE_NEXT_LUA)
@@ -91,6 +90,8 @@ class LeasedRedisStorage(PriorityRedisStorage):
         message = self._lease_next(keys=keys, args=[self.lease_seconds, self.held.get(thread, b"")])
         self.held.pop(thread, None)  # released by the script
         if message is None:
+            # A Lua script cannot block like BZPOPMIN does, so an idle worker asks again shortly.
+            time.sleep(self.poll_seconds)
             return None
         self.held[thread] = message
         return message[8:]  # without the 8-byte ordering prefix, as Huey expects

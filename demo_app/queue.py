@@ -16,7 +16,8 @@ def create_huey(settings: Settings) -> Huey:
     url = settings.broker_url
     if url.startswith(("redis://", "rediss://", "unix://")):
         if settings.acks_late:  # leased until the task ends: see acks.py
-            storage = dict(storage_class=LeasedRedisStorage, lease_seconds=settings.lease_seconds)
+            storage = dict(storage_class=LeasedRedisStorage, lease_seconds=settings.lease_seconds,
+                           poll_seconds=settings.lease_poll_seconds)  # fmt: skip
         else:  # the priority flavour of Huey's Redis storage: higher numbers run first
             storage = dict(storage_class=PriorityRedisStorage)
         return Huey(settings.queue_name, url=url, results=False, **storage)

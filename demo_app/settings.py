@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     # Delivery semantics (see lessons/06_reliability.md).
     acks_late: bool = False  # keep a job leased until its task ends (Redis only)
     lease_seconds: float = 30.0  # a dead worker's job runs again after this long
+    lease_poll_seconds: float = 0.1  # acks late: how often an idle worker asks for a job
     idempotent_sending: bool = True  # remember each job's sent email; never send it twice
     sent_marker_seconds: int = 7 * 24 * 3600  # how long that memory lasts
     job_heartbeat_seconds: float = 2.0  # how often the worker stamps its running jobs' records
