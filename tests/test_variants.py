@@ -220,8 +220,9 @@ def test_health_does_not_call_the_broker(make_stack):
     stack = make_stack(start_worker=False)
     client = stack.redis_client()
     before = int(client.info("stats")["total_commands_processed"])
-    for _ in range(200):
-        assert httpx.get(stack.web_url + "/health").json() == {"status": "ok", "broker": "up"}
+    with httpx.Client(base_url=stack.web_url) as web:
+        for _ in range(200):
+            assert web.get("/health").json() == {"status": "ok", "broker": "up"}
     after = int(client.info("stats")["total_commands_processed"])
     # Only the background probe (every 0.1 s in tests) and our own INFO calls hit Redis.
     assert after - before < 100
