@@ -30,6 +30,7 @@ class BacklogFull(Exception):
     """More jobs are waiting than BACKLOG_LIMIT allows: the client should retry later."""
 
 
+# --8<-- [start:enqueue-script]
 # One round trip, and atomic: check the backlog, add the message, write the
 # job's first record. The member layout (8-byte microsecond prefix, score =
 # -priority) is the one Huey's PriorityRedisStorage reads back.
@@ -39,6 +40,7 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], 'state', 'queued', 'attempts', 0, 'enqueued_at', ARGV[4])
 return 1
 """
+# --8<-- [end:enqueue-script]
 
 # Record a finished job and forget the oldest finished records beyond `keep`.
 FINISH_LUA = """

@@ -13,6 +13,7 @@ class Settings(BaseSettings):
     backlog_limit: int = 10_000  # queued jobs above this → 503 (backpressure)
     retry_after_seconds: int = 1  # what a 503 tells the client to wait
 
+    # --8<-- [start:job-options]
     # The job options, translated from the BullMQ lesson.
     queue_name: str = "welcome-emails"
     job_attempts: int = 3  # attempts in total, the first one included
@@ -21,8 +22,9 @@ class Settings(BaseSettings):
     keep_succeeded: int = 100  # job records kept after success
     keep_failed: int = 500  # job records kept after failure
     default_priority: int = 0  # Huey runs higher numbers first
+    # --8<-- [end:job-options]
 
-    # Delivery semantics (see lessons/06_reliability.md).
+    # Delivery semantics (see lessons/05_reliability.md).
     acks_late: bool = False  # keep a job leased until its task ends (Redis only)
     lease_seconds: float = 30.0  # a dead worker's job runs again after this long
     lease_poll_seconds: float = 0.1  # acks late: how often an idle worker asks for a job

@@ -54,6 +54,7 @@ def attempt_number(task) -> int:
     return settings.job_attempts - task.retries
 
 
+# --8<-- [start:signals]
 @huey.signal(signals.SIGNAL_EXECUTING)
 def job_running(signal, task):
     broker.record(task.id, state="running", attempts=attempt_number(task), started_at=time.time())
@@ -82,6 +83,7 @@ def job_failed(signal, task, error):
         broker.record(task.id, error=str(error))
     else:
         broker.finish(task.id, "failed", error=str(error))
+# --8<-- [end:signals]
 
 
 @huey.signal(signals.SIGNAL_CANCELED, signals.SIGNAL_EXPIRED, signals.SIGNAL_REVOKED)
