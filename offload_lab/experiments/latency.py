@@ -1,0 +1,112 @@
+"""Experiment "latency": every variant under the same load, with a bystander beside it.
+
+    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto") -> dict
+
+    progress(label: str, done_seconds: float, total_seconds: float), if given, is
+    called about twice a second.
+
+Setup: one stack (provider latency and workers from the profile).
+Drive: for each variant, `users` Locust users at `pace` requests/s each, plus one
+  HealthBystander asking GET /health ten times a second; then the same load on
+  GET /health alone (the baseline).
+Observe: Locust's CSVs (percentiles per request name, history per second), the
+  job ids each variant promised (Locust's --job-log) and the mail provider's log.
+Record: raw CSVs and job logs in `run_dir/latency/`, the stack's logs in
+  `run_dir/latency/stack/`; the returned dict:
+
+    {
+      "variants": {variant: {"latency_ms": {p50, p95, p99}, "bystander_ms": {p50, p99},
+                             "submitted", "delivered_unique", "lost", "duplicates",
+                             "client_errors", "drained": bool}},
+      "baseline": {"health_latency_ms": {p50, p95, p99}},
+      "history": {variant or "health": [{t, name, users, rps, failures_per_s, p50, p95, p99,
+                                          count, failures}]},
+      "loadgen": {variant or "health": {"cores", "peak_cores", "processes", "saturated"}},
+      "broker": "redis" | "sqlite", "parameters": profile.parameters(), "seconds": wall time,
+    }
+
+"submitted" counts the distinct job ids the app answered with (its promises);
+"client_errors" the requests that failed (non-2xx, timeout, connection error).
+`accepted_rps` and `baseline.health_rps` come from the throughput experiment.
+"""
+import time
+from pathlib import Path
+
+from offload_lab import loadgen
+from offload_lab.experiments.common import (
+    BYSTANDER, HEALTH, VARIANTS, Progress, count_deliveries, make_stack, wait_for_deliveries, wait_until_quiet,
+)  # fmt: skip
+from offload_lab.profiles import Profile, get_profile
+
+LOCUST_OVERHEAD_SECONDS = 1.0  # start-up and CSV writing, for the progress estimate only
+STACK_START_SECONDS = 3.0
+
+
+def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto") -> dict:
+    profile = get_profile(profile)
+    out_dir = Path(run_dir) / "latency"
+    step_seconds = profile.latency_seconds + LOCUST_OVERHEAD_SECONDS
+    progress = Progress(progress, STACK_START_SECONDS + step_seconds * (len(VARIANTS) + 1))
+    started = time.monotonic()
+
+    # setup
+    progress("latency: starting the stack")
+    with make_stack(profile, out_dir / "stack", broker) as stack:
+        progress.advance(STACK_START_SECONDS)
+        results, history, cpu = {}, {}, {}
+
+        # drive, observe: each variant beside the bystander
+        for variant, (user_class, request_name) in VARIANTS.items():
+            job_log = out_dir / f"{variant}_jobs.txt"
+            measured = drive(stack.web_url, [user_class, BYSTANDER[0]], profile.users + 1, profile,
+                             out_dir, variant, progress, job_log=job_log)  # fmt: skip
+            promised = loadgen.read_job_log(job_log)
+            drained = wait_for_deliveries(promised, stack.mail_log, profile.drain_timeout)
+            wait_until_quiet(stack, quiet_seconds=2 * profile.mail_latency, timeout=profile.drain_timeout)
+            results[variant] = summarize(measured, request_name, promised, stack.mail_log, drained)
+            history[variant] = measured.history
+            cpu[variant] = measured.cpu.as_dict()
+            progress.advance(step_seconds)
+
+        # the baseline: the same load on GET /health alone
+        measured = drive(stack.web_url, [HEALTH[0]], profile.users, profile, out_dir, "health", progress)
+        history["health"] = measured.history
+        cpu["health"] = measured.cpu.as_dict()
+        progress.advance(step_seconds)
+        broker_used = stack.broker
+
+    # record
+    return {
+        "variants": results,
+        "baseline": {"health_latency_ms": percentiles(measured.for_name(HEALTH[1]))},
+        "history": history,
+        "loadgen": cpu,
+        "broker": broker_used,
+        "parameters": profile.parameters(),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def drive(host, user_classes, users, profile, out_dir, label, progress, job_log=None) -> loadgen.LocustResult:
+    return loadgen.run_locust(
+        host, user_classes, users, profile.latency_seconds, out_dir, label,
+        pace=profile.pace, request_timeout=profile.request_timeout, job_log=job_log,
+        progress=lambda _label, done, _total: progress(f"latency: {label}", done),
+    )  # fmt: skip
+
+
+def summarize(measured: loadgen.LocustResult, request_name: str, promised: list[str], mail_log: Path,
+              drained: bool) -> dict:  # fmt: skip
+    endpoint = measured.for_name(request_name)
+    bystander = measured.for_name(BYSTANDER[1])
+    return {
+        "latency_ms": percentiles(endpoint),
+        "bystander_ms": {"p50": bystander["p50"], "p99": bystander["p99"]},
+        **count_deliveries(promised, mail_log),
+        "client_errors": endpoint["failures"],
+        "drained": drained,
+    }
+
+
+def percentiles(stats: dict) -> dict:
+    return {"p50": stats["p50"], "p95": stats["p95"], "p99": stats["p99"]}

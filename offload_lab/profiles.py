@@ -1,0 +1,98 @@
+"""How hard and how long each experiment pushes: the `quick` and `standard` profiles.
+
+The budgets are for the whole `offload-lab reproduce` on a 2-core machine,
+stack start-ups, charts and the reliability experiment included:
+quick ≤ 60 s, standard ≤ 3 min. The blocking variants set the pace: blocking
+/sync serves one request per `mail_latency` for the whole app, so the load,
+the provider latency and the client timeout are chosen together here, and the
+table footer prints them (`Profile.parameters()`).
+"""
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    budget_seconds: float  # wall time of the whole `reproduce`
+
+    # latency: each variant under the same paced load, one bystander beside it
+    mail_latency: float  # seconds the mail provider takes per message
+    users: int  # endpoint users (the bystander comes on top)
+    pace: float  # requests per second per endpoint user
+    latency_seconds: float  # Locust run time per variant
+    request_timeout: float  # the client gives up after this many seconds
+    workers: int  # queue worker threads (must keep up with users * pace * mail_latency)
+    drain_timeout: float  # how long to wait for queued jobs to be delivered after a run
+
+    # throughput: saturation, worker scaling, CPU-bound jobs
+    saturation_users: int  # users without pause: the app's accepted requests/s
+    saturation_seconds: float
+    scaling_mail_latency: float  # shorter, so that one worker clears the burst in time
+    scaling_jobs: int  # the burst, the same for every worker count
+    scaling_workers: tuple[int, ...] = (1, 2, 4, 8)
+    cpu_work_ms: int = 40  # CPU time per CPU-bound job (CPU_WORK_MS)
+    cpu_jobs: int = 24
+    cpu_workers: int = 4  # more than the cores, so that processes can use them all
+
+    def parameters(self) -> dict:
+        """The knobs as a flat dict, for summary.json and the table footer."""
+        flat = asdict(self)
+        flat["scaling_workers"] = ",".join(map(str, self.scaling_workers))
+        return flat
+
+    def footer(self) -> str:
+        return (
+            f"Profile {self.name}: mail provider {self.mail_latency:g} s per message; "
+            f"{self.users} users x {self.pace:g} req/s per variant plus 1 bystander; "
+            f"{self.latency_seconds:g} s per variant; client timeout {self.request_timeout:g} s; "
+            f"{self.workers} worker threads; saturation {self.saturation_users} users x {self.saturation_seconds:g} s; "
+            f"scaling burst {self.scaling_jobs} jobs at {self.scaling_mail_latency:g} s per message."
+        )
+
+
+PROFILES = {
+    "quick": Profile(
+        name="quick",
+        budget_seconds=60,
+        mail_latency=0.25,
+        users=8,
+        pace=2,
+        latency_seconds=3,
+        request_timeout=10,
+        workers=8,
+        drain_timeout=10,
+        saturation_users=32,
+        saturation_seconds=2,
+        scaling_mail_latency=0.1,
+        scaling_jobs=24,
+        cpu_work_ms=40,
+        cpu_jobs=16,
+    ),
+    "standard": Profile(
+        name="standard",
+        budget_seconds=180,
+        mail_latency=0.5,
+        users=10,
+        pace=1,
+        latency_seconds=8,
+        request_timeout=20,
+        workers=8,
+        drain_timeout=20,
+        saturation_users=32,
+        saturation_seconds=5,
+        scaling_mail_latency=0.2,
+        scaling_jobs=48,
+        cpu_work_ms=50,
+        cpu_jobs=40,
+    ),
+}
+DEFAULT_PROFILE = "standard"
+
+
+def get_profile(profile: "str | Profile") -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    try:
+        return PROFILES[profile]
+    except KeyError:
+        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}") from None
