@@ -94,14 +94,15 @@ def test_plain_huey_sigterm_puts_the_running_job_back(make_stack):
 # --- acks late (at-least-once) ---------------------------------------------------------
 
 
-def test_acks_late_delivers_a_killed_workers_job_once_after_its_lease(make_stack):
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_acks_late_delivers_a_killed_workers_job_once_after_its_lease(make_stack, signum):
     stack = make_stack(mail_latency=HOLD_SECONDS, workers=1, env=ACKS_LATE_ENV)
     redis = stack.redis_client()
     first = enqueue(stack)
     provider_holds_a_message(stack)
     assert redis.zcard(LEASE_KEY) == 1 and redis.zcard(QUEUE_KEY) == 0
     assert job(stack, first)["attempts"] == 1
-    stack.kill("worker", signal.SIGKILL)
+    stack.kill("worker", signum)  # SIGTERM runs SIGNAL_INTERRUPTED, which leaves the job to its lease
 
     # The new worker's only thread gets busy with a second job, so that the first
     # one, put back when its lease runs out, waits in the queue where we can see it.
