@@ -34,6 +34,19 @@ class Profile:
     cpu_jobs: int = 24
     cpu_workers: int = 4  # more than the cores, so that processes can use them all
 
+    # reliability (issue 4): chaos kills, Redis kill -9 per persistence mode, a broker outage
+    reliability_jobs: int = 40  # requests per scenario (a blocking endpoint that falls behind sends fewer)
+    reliability_seconds: float = 4.0  # the requests are spread over this long; the kills fall inside it
+    reliability_kills: int = 2  # kills (and restarts) of the working process per scenario
+    reliability_clients: int = 4  # concurrent HTTP clients per scenario
+    reliability_transient_rate: float = 0.1  # share of messages the provider answers 451 (try again later)
+    reliability_lease_seconds: float = 2.0  # acks late: a dead worker's job runs again after this long
+    reliability_drain_timeout: float = 8.0  # how long a scenario may take to settle after the load
+    reliability_seed: int = 4  # seeds the kill moments and the provider's 451s: a run can be repeated
+    durability_jobs: int = 200  # backlog enqueued before Redis is killed with -9
+    outage_seconds: float = 2.0  # Redis frozen for half of it, down for the other half
+    outage_rps: float = 20.0  # queue requests per second during the outage run
+
     def parameters(self) -> dict:
         """The knobs as a flat dict, for summary.json and the table footer."""
         flat = asdict(self)
@@ -67,6 +80,12 @@ PROFILES = {
         scaling_jobs=24,
         cpu_work_ms=40,
         cpu_jobs=16,
+        reliability_jobs=40,
+        reliability_seconds=4,
+        reliability_kills=2,
+        reliability_drain_timeout=8,
+        durability_jobs=200,
+        outage_seconds=2,
     ),
     "standard": Profile(
         name="standard",
@@ -84,6 +103,12 @@ PROFILES = {
         scaling_jobs=48,
         cpu_work_ms=50,
         cpu_jobs=40,
+        reliability_jobs=120,
+        reliability_seconds=10,
+        reliability_kills=3,
+        reliability_drain_timeout=15,
+        durability_jobs=500,
+        outage_seconds=5,
     ),
 }
 DEFAULT_PROFILE = "standard"

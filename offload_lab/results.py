@@ -140,6 +140,23 @@ SUMMARY_SCHEMA = {
                           "lost", "duplicates", "client_errors"],  # fmt: skip
             ),
         },
+        "durability": {  # optional: jobs left in Redis after kill -9 with a backlog, per persistence mode
+            "type": "array",
+            "items": _object(
+                {"appendfsync": {"enum": ["off", "everysec", "always"]}, "accepted": _count(),
+                 "survived": _count(), "lost": _count()}  # fmt: skip
+            ),
+        },
+        "outage": _object(  # optional: queue requests while Redis is unreachable for a few seconds
+            {
+                "outage_seconds": _number(),
+                "accepted": _count(),  # 202 answers before, during and after the outage
+                "refused_503": _count(),
+                "max_503_latency_ms": {"type": ["number", "null"], "minimum": 0},  # null: no 503 seen
+                "lost": _count(),  # 202 answers never delivered
+                "recovered_after_s": {"type": ["number", "null"], "minimum": 0},  # null: no 202 after it
+            }
+        ),
         "performance": _object(
             {
                 "throughput_ratio": _object(
@@ -186,6 +203,8 @@ def make_summary(
     performance: dict,
     reliability: list[dict] | None = None,
     cpu_bound: list[dict] | None = None,
+    durability: list[dict] | None = None,
+    outage: dict | None = None,
 ) -> dict:
     """A validated summary.json from the experiments' parts; `machine` is filled in here."""
     summary = {
@@ -202,6 +221,10 @@ def make_summary(
     }
     if cpu_bound is not None:
         summary["cpu_bound"] = cpu_bound
+    if durability is not None:
+        summary["durability"] = durability
+    if outage is not None:
+        summary["outage"] = outage
     return validate_summary(summary)
 
 
