@@ -10,6 +10,7 @@ pyproject.toml or as LOCUST_<NAME> environment variables:
 """
 import random
 
+import gevent
 from locust import FastHttpUser, constant_throughput, events
 
 # The demo app seeds users 1 to 1000.
@@ -48,6 +49,13 @@ class LabUser(FastHttpUser):
 
 
 job_log = None  # the open --job-log file, if any
+
+
+@events.init.add_listener
+def start_the_clock(environment, **kwargs):
+    # gevent's loop reads the clock only when it runs; during Locust's start-up
+    # it has not run yet, and a short --run-time would end early by that much.
+    gevent.get_hub().loop.update_now()
 
 
 @events.init.add_listener

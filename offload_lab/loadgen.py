@@ -1,4 +1,4 @@
-"""Run Locust headless in its own process and read what it measured from its CSV files.
+"""Run Locust headless in its own process and read what it measured from its output files.
 
     result = run_locust(stack.web_url, ["QueueUser"], users=20, seconds=5,
                         out_dir=run_dir / "latency", label="queue", pace=2)
@@ -6,20 +6,28 @@
 
 Locust is never imported here: importing it monkey-patches the whole process
 with gevent, which would break pytest, a Jupyter kernel and the lab itself. It
-runs as `locust --headless --csv ... --csv-full-history` with the user classes
-in `benchmarks/`, and this module reads `<label>_stats.csv` (totals per request
-name) and `<label>_stats_history.csv` (one row per second) — never its console
-text. While it runs, psutil measures how much CPU Locust itself used: a load
-generator that needs a whole core measures itself, not the app.
+runs as `locust --headless --csv ... --csv-full-history --json-file ...` with
+the user classes in `benchmarks/`, and this module reads `<label>.json` (totals
+and response-time histograms per request name, written after the last user
+stopped — Locust's `_stats.csv` is written earlier and misses the requests that
+finish during --stop-timeout) and `<label>_stats_history.csv` (one row per
+second) — never its console text. While it runs, psutil measures how much CPU
+Locust itself used: a load generator that needs a whole core measures itself,
+not the app.
 
 Signature:
     run_locust(host, user_classes, users, seconds, out_dir, label, *, spawn_rate=None,
-               pace=None, request_timeout=None, job_log=None, processes=1,
-               progress=None) -> LocustResult
+               pace=None, request_timeout=None, stop_timeout=None, job_log=None,
+               processes=1, progress=None) -> LocustResult
+    `seconds` is rounded up to whole seconds (Locust's --run-time). `stop_timeout`
+    lets each user finish the request it is waiting for when the time is up
+    (otherwise Locust drops it unrecorded — and the slowest requests are the ones
+    that get dropped).
     progress(label: str, done_seconds: float, total_seconds: float) is called about
     twice a second while Locust runs.
 """
 import csv
+import json
 import math
 import os
 import signal
@@ -37,7 +45,8 @@ SATURATED_CORE_SHARE = 0.9  # a Locust process above 90% of one core is the bott
 SAMPLE_SECONDS = 0.5
 START_GRACE_SECONDS = 15.0  # Locust's own start-up and final CSV writing
 STOP_GRACE_SECONDS = 5.0
-PERCENTILES = {"p50": "50%", "p95": "95%", "p99": "99%"}
+PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+HISTORY_COLUMNS = {"p50": "50%", "p95": "95%", "p99": "99%"}
 
 
 class LocustError(RuntimeError):
@@ -80,16 +89,18 @@ class LocustResult:
 
 # --- running ------------------------------------------------------------------
 def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate=None, pace=None,
-                   request_timeout=None, job_log=None, processes=1) -> list[str]:  # fmt: skip
+                   request_timeout=None, stop_timeout=None, job_log=None, processes=1) -> list[str]:  # fmt: skip
     argv = [sys.executable, "-m", "locust", "-f", str(BENCHMARKS), *user_classes,
             "--headless", "--host", host, "--users", str(users),
             "--spawn-rate", str(spawn_rate or users), "--run-time", f"{math.ceil(seconds)}s",
-            "--csv", str(csv_prefix), "--csv-full-history", "--only-summary",
+            "--csv", str(csv_prefix), "--csv-full-history", "--json-file", str(csv_prefix), "--only-summary",
             "--exit-code-on-error", "0"]  # fmt: skip
     if pace is not None:
         argv += ["--pace", str(pace)]
     if request_timeout is not None:
         argv += ["--request-timeout", str(request_timeout)]
+    if stop_timeout is not None:
+        argv += ["--stop-timeout", f"{math.ceil(stop_timeout)}s"]
     if job_log is not None:
         argv += ["--job-log", str(job_log)]
     if processes != 1:
@@ -99,24 +110,26 @@ def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate
 
 def run_locust(host: str, user_classes: list[str], users: int, seconds: float, out_dir: Path, label: str, *,
                spawn_rate: float | None = None, pace: float | None = None, request_timeout: float | None = None,
-               job_log: Path | None = None, processes: int = 1, progress=None) -> LocustResult:  # fmt: skip
+               stop_timeout: float | None = None, job_log: Path | None = None, processes: int = 1,
+               progress=None) -> LocustResult:  # fmt: skip
     """Run the given user classes against `host` for `seconds`; always stop Locust before returning."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_prefix = out_dir / label
     argv = locust_command(host, user_classes, users, seconds, csv_prefix, spawn_rate=spawn_rate, pace=pace,
-                          request_timeout=request_timeout, job_log=job_log, processes=processes)  # fmt: skip
+                          request_timeout=request_timeout, stop_timeout=stop_timeout, job_log=job_log,
+                          processes=processes)  # fmt: skip
     log_path = out_dir / f"{label}_locust.log"
     with log_path.open("wb") as log:
         locust = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     started = time.monotonic()
     cpu = CpuShare()
     try:
-        watch(locust, cpu, seconds, label, progress)
+        watch(locust, cpu, seconds + (stop_timeout or 0), label, progress)
     finally:
         stop(locust)
     wall = time.monotonic() - started
-    stats_path = Path(f"{csv_prefix}_stats.csv")
+    stats_path = Path(f"{csv_prefix}.json")
     if not stats_path.exists():
         raise LocustError(f"Locust wrote no {stats_path.name} (exit code {locust.returncode}); see {log_path}")
     return LocustResult(label, read_stats(stats_path), read_history(Path(f"{csv_prefix}_stats_history.csv")),
@@ -200,19 +213,42 @@ def empty_stats() -> dict:
 
 
 def read_stats(path: Path) -> dict[str, dict]:
-    """Totals per request name (and "Aggregated") from Locust's `<prefix>_stats.csv`."""
-    with Path(path).open(newline="") as file:
-        rows = list(csv.DictReader(file))
-    stats = {}
-    for row in rows:
-        stats[row["Name"]] = {
-            "count": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]),
-            "rps": number(row["Requests/s"]) or 0.0,
-            "avg": number(row["Average Response Time"]),
-            **{key: number(row[column]) for key, column in PERCENTILES.items()},
-        }
+    """Totals per request name, and "Aggregated" over all of them, from Locust's `--json-file` output."""
+    entries = json.loads(Path(path).read_text())
+    stats = {entry["name"]: summarize_entry([entry]) for entry in entries}
+    stats["Aggregated"] = summarize_entry(entries)
     return stats
+
+
+def summarize_entry(entries: list[dict]) -> dict:
+    """count, failures, rps, avg and p50/p95/p99 (ms) of one or more Locust stats entries."""
+    histogram: dict[float, int] = {}
+    for entry in entries:
+        for response_time, count in entry["response_times"].items():
+            histogram[float(response_time)] = histogram.get(float(response_time), 0) + count
+    count = sum(entry["num_requests"] for entry in entries)
+    if not count:
+        return empty_stats()
+    first = min(entry["start_time"] for entry in entries)
+    last = max(entry["last_request_timestamp"] or first for entry in entries)
+    return {
+        "count": count,
+        "failures": sum(entry["num_failures"] for entry in entries),
+        "rps": count / (last - first) if last > first else 0.0,
+        "avg": sum(entry["total_response_time"] for entry in entries) / count,
+        **{key: percentile(histogram, count, share) for key, share in PERCENTILES.items()},
+    }
+
+
+def percentile(histogram: dict[float, int], count: int, share: float) -> float:
+    """The response time below which `share` of the requests fall, as Locust computes it (rounded ms buckets)."""
+    wanted = int(count * share)
+    seen = 0
+    for response_time in sorted(histogram, reverse=True):
+        seen += histogram[response_time]
+        if count - seen <= wanted:
+            return response_time
+    return 0.0
 
 
 def read_history(path: Path) -> list[dict]:
@@ -231,7 +267,7 @@ def read_history(path: Path) -> list[dict]:
             "users": int(row["User Count"]),
             "rps": number(row["Requests/s"]) or 0.0,
             "failures_per_s": number(row["Failures/s"]) or 0.0,
-            **{key: number(row[column]) for key, column in PERCENTILES.items()},
+            **{key: number(row[column]) for key, column in HISTORY_COLUMNS.items()},
             "count": int(row["Total Request Count"]),
             "failures": int(row["Total Failure Count"]),
         }

@@ -19,14 +19,14 @@ class Profile:
     mail_latency: float  # seconds the mail provider takes per message
     users: int  # endpoint users (the bystander comes on top)
     pace: float  # requests per second per endpoint user
-    latency_seconds: float  # Locust run time per variant
+    latency_seconds: int  # Locust run time per variant (whole seconds, as Locust's --run-time)
     request_timeout: float  # the client gives up after this many seconds
     workers: int  # queue worker threads (must keep up with users * pace * mail_latency)
     drain_timeout: float  # how long to wait for queued jobs to be delivered after a run
 
     # throughput: saturation, worker scaling, CPU-bound jobs
     saturation_users: int  # users without pause: the app's accepted requests/s
-    saturation_seconds: float
+    saturation_seconds: int
     scaling_mail_latency: float  # shorter, so that one worker clears the burst in time
     scaling_jobs: int  # the burst, the same for every worker count
     scaling_workers: tuple[int, ...] = (1, 2, 4, 8)
@@ -70,16 +70,16 @@ PROFILES = {
         mail_latency=0.25,
         users=8,
         pace=2,
-        latency_seconds=3,
+        latency_seconds=2,
         request_timeout=10,
         workers=8,
         drain_timeout=10,
         saturation_users=32,
-        saturation_seconds=2,
+        saturation_seconds=1,
         scaling_mail_latency=0.1,
-        scaling_jobs=24,
+        scaling_jobs=16,
         cpu_work_ms=40,
-        cpu_jobs=16,
+        cpu_jobs=32,
         reliability_jobs=40,
         reliability_seconds=4,
         reliability_kills=2,
@@ -102,7 +102,7 @@ PROFILES = {
         scaling_mail_latency=0.2,
         scaling_jobs=48,
         cpu_work_ms=50,
-        cpu_jobs=40,
+        cpu_jobs=64,
         reliability_jobs=120,
         reliability_seconds=10,
         reliability_kills=3,

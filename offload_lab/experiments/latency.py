@@ -1,6 +1,8 @@
 """Experiment "latency": every variant under the same load, with a bystander beside it.
 
-    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto") -> dict
+    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto", stack=None) -> dict
+
+    With `stack` (a running Stack), that stack is used and left running.
 
     progress(label: str, done_seconds: float, total_seconds: float), if given, is
     called about twice a second.
@@ -30,6 +32,7 @@ Record: raw CSVs and job logs in `run_dir/latency/`, the stack's logs in
 `accepted_rps` and `baseline.health_rps` come from the throughput experiment.
 """
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from offload_lab import loadgen
@@ -37,12 +40,13 @@ from offload_lab.experiments.common import (
     BYSTANDER, HEALTH, VARIANTS, Progress, count_deliveries, make_stack, wait_for_deliveries, wait_until_quiet,
 )  # fmt: skip
 from offload_lab.profiles import Profile, get_profile
+from offload_lab.stack import Stack
 
 LOCUST_OVERHEAD_SECONDS = 1.0  # start-up and CSV writing, for the progress estimate only
 STACK_START_SECONDS = 3.0
 
 
-def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto") -> dict:
+def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None) -> dict:
     profile = get_profile(profile)
     out_dir = Path(run_dir) / "latency"
     step_seconds = profile.latency_seconds + LOCUST_OVERHEAD_SECONDS
@@ -51,7 +55,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
 
     # setup
     progress("latency: starting the stack")
-    with make_stack(profile, out_dir / "stack", broker) as stack:
+    with nullcontext(stack) if stack else make_stack(profile, out_dir / "stack", broker) as stack:
         progress.advance(STACK_START_SECONDS)
         results, history, cpu = {}, {}, {}
 
@@ -91,6 +95,7 @@ def drive(host, user_classes, users, profile, out_dir, label, progress, job_log=
     return loadgen.run_locust(
         host, user_classes, users, profile.latency_seconds, out_dir, label,
         pace=profile.pace, request_timeout=profile.request_timeout, job_log=job_log,
+        stop_timeout=profile.request_timeout,  # a stalled request is a measurement, not a loss
         progress=lambda _label, done, _total: progress(f"latency: {label}", done),
     )  # fmt: skip
 

@@ -1,6 +1,11 @@
 """Experiment "throughput": how much each variant accepts, and how the queue's workers scale.
 
-    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto") -> dict
+    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto", stack=None) -> dict
+
+    With `stack` (a running Stack from `experiments.common.make_stack`, so without
+    backpressure), that stack is used and left running — changed: the worker
+    count and type, CPU_WORK_MS and the provider latency are this experiment's
+    afterwards. Run it after the latency experiment, never before.
 
     progress(label: str, done_seconds: float, total_seconds: float), if given, is
     called about twice a second.
@@ -22,8 +27,8 @@ Record: raw Locust CSVs in `run_dir/throughput/`, stack logs in
   `run_dir/throughput/stack/`; the returned dict:
 
     {
-      "variants": {variant: {"accepted_rps", "p50_ms", "client_errors"}},
-      "baseline": {"health_rps", "health_p50_ms"},
+      "variants": {variant: {"accepted_rps", "p50_ms", "client_errors", "web_cpu_ms_per_request"}},
+      "baseline": {"health_rps", "p50_ms", "client_errors", "web_cpu_ms_per_request"},
       "scaling": [{"workers", "jobs_per_s", "ideal_jobs_per_s", "jobs", "seconds"}],
       "backlog": [{"workers", "series": [{"t", "depth", "delivered"}]}],
       "cpu_bound": [{"worker_type", "workers", "jobs_per_s", "cores", "ideal_jobs_per_s", "jobs"}],
@@ -33,11 +38,15 @@ Record: raw Locust CSVs in `run_dir/throughput/`, stack logs in
 """
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
+
+import psutil
 
 from offload_lab import loadgen
 from offload_lab.experiments.common import (
-    HEALTH, VARIANTS, Progress, count_deliveries, enqueue_burst, make_stack, queue_storage, wait_until_quiet,
+    HEALTH, VARIANTS, Progress, count_deliveries, enqueue_burst, make_stack, queue_storage,
+    wait_until_quiet,
 )  # fmt: skip
 from offload_lab.mailsink import read_log
 from offload_lab.profiles import Profile, get_profile
@@ -47,10 +56,12 @@ LOCUST_OVERHEAD_SECONDS = 1.0  # for the progress estimate only
 STACK_START_SECONDS = 3.0
 WORKER_RESTART_SECONDS = 1.5
 SAMPLE_SECONDS = 0.05  # queue depth sampling while a burst drains
+SPAWN_AT_ONCE = 1000  # users started per second: a saturation run starts at full load
+STALLING = ("blocking_sync",)  # variants that leave the app busy after Locust stops
 DRAIN_TIMEOUT_FACTOR = 4  # give a burst this many times its ideal time before giving up
 
 
-def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto") -> dict:
+def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None) -> dict:
     profile = get_profile(profile)
     out_dir = Path(run_dir) / "throughput"
     saturation_step = profile.saturation_seconds + LOCUST_OVERHEAD_SECONDS
@@ -60,22 +71,26 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     started = time.monotonic()
 
     progress("throughput: starting the stack")
-    with make_stack(profile, out_dir / "stack", broker) as stack:
+    with nullcontext(stack) if stack else make_stack(profile, out_dir / "stack", broker) as stack:
         progress.advance(STACK_START_SECONDS)
         variants, loadgen_cpu, baseline = {}, {}, {}
 
         # 1. saturation: the baseline first, then every variant under the same users
         for label, (user_class, request_name) in {"health": HEALTH, **VARIANTS}.items():
+            web_cpu_before = cpu_seconds(stack.processes["web"].pid)
             measured = saturate(stack, profile, user_class, out_dir, label, progress)
             endpoint = measured.for_name(request_name)
-            accepted_rps = (endpoint["count"] - endpoint["failures"]) / profile.saturation_seconds
+            accepted = endpoint["count"] - endpoint["failures"]
+            accepted_rps = round(accepted / profile.saturation_seconds, 1)
+            web_cpu_ms = 1000 * (cpu_seconds(stack.processes["web"].pid) - web_cpu_before) / max(accepted, 1)
             loadgen_cpu[label] = measured.cpu.as_dict()
+            figures = {"p50_ms": endpoint["p50"], "client_errors": endpoint["failures"],
+                       "web_cpu_ms_per_request": round(web_cpu_ms, 3)}  # fmt: skip
             if label == "health":
-                baseline = {"health_rps": round(accepted_rps, 1), "health_p50_ms": endpoint["p50"]}
+                baseline = {"health_rps": accepted_rps, **figures}
             else:
-                variants[label] = {"accepted_rps": round(accepted_rps, 1), "p50_ms": endpoint["p50"],
-                                   "client_errors": endpoint["failures"]}  # fmt: skip
-            settle(stack, profile)
+                variants[label] = {"accepted_rps": accepted_rps, **figures}
+            settle(stack, profile, stalled=label in STALLING)
             progress.advance(saturation_step)
 
         # 2. scaling: the same burst against more and more worker threads
@@ -120,6 +135,11 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def ideal_seconds(profile: Profile, workers: int) -> float:
     return profile.scaling_jobs * profile.scaling_mail_latency / workers
 
@@ -128,16 +148,22 @@ def saturate(stack: Stack, profile: Profile, user_class: str, out_dir: Path, lab
     """Users without pause: the most the app accepts per second."""
     return loadgen.run_locust(
         stack.web_url, [user_class], profile.saturation_users, profile.saturation_seconds, out_dir, label,
-        pace=0, request_timeout=profile.request_timeout,
+        pace=0, request_timeout=profile.request_timeout, spawn_rate=SPAWN_AT_ONCE,
         progress=lambda _label, done, _total: progress(f"throughput: saturating {label}", done),
     )  # fmt: skip
 
 
-def settle(stack: Stack, profile: Profile) -> None:
-    """Throw away the backlog a saturation run left, and let in-process sends finish."""
+def settle(stack: Stack, profile: Profile, stalled: bool) -> None:
+    """Start the next run on an idle app: flush the backlog, let in-process sends finish.
+
+    After blocking/sync the app still owes every user a request, served one per
+    provider latency; restarting the web process is quicker than waiting.
+    """
     storage = queue_storage(stack)
     storage.flush_queue()
     storage.close()
+    if stalled:
+        stack.restart("web")
     wait_until_quiet(stack, quiet_seconds=2 * profile.mail_latency, timeout=profile.drain_timeout)
 
 
