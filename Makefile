@@ -22,5 +22,9 @@ demo: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/offload-lab reproduce
 
+# Your answers in exercises/ against their checks (tests/test_exercises.py checks the solutions).
+check-exercises: $(STAMP)
+	$(BIN)/python -m pytest exercises/checks -m exercise
+
 clean:
 	rm -rf $(VENV) var

@@ -16,8 +16,10 @@ Three kinds of marker tie its text to a source of truth:
 
    `#enqueue` names a region of the source file, written there as two comment lines
    `# --8<-- [start:enqueue]` and `# --8<-- [end:enqueue]`. Without `#NAME` the excerpt
-   is the whole file. Marker lines never appear in an excerpt, and a region is
-   dedented, so a few lines from inside a function read as plain code.
+   is the whole file; `#py:NAME` (or `#py:Class.method`) is a function or class found
+   by name, for files without markers such as the tests. Marker lines never appear
+   in an excerpt, and a region is dedented, so lines from inside a function read as
+   plain code.
 
 2. A number from the reference run (a dotted path into results/reference/summary.json):
 
@@ -41,6 +43,7 @@ only once results/reference/summary.json is in git. After committing a reference
 run, run `--sync` to fill in every number and table.
 """
 import argparse
+import ast
 import json
 import math
 import re
@@ -59,12 +62,13 @@ SIGNIFICANT_DIGITS = 3
 
 REGION_MARKER = re.compile(r"^\s*#\s*--8<--\s*\[(?P<kind>start|end):(?P<name>[\w-]+)\]\s*$")
 EXCERPT = re.compile(
-    r"(?P<open><!-- excerpt: (?P<source>[^\s#]+)(?:#(?P<region>[\w-]+))? -->\n)(?P<body>.*?)(?P<close><!-- /excerpt -->)",
+    r"(?P<open><!-- excerpt: (?P<source>[^\s#]+)(?:#(?P<region>[\w.:-]+))? -->\n)(?P<body>.*?)(?P<close><!-- /excerpt -->)",
     re.S,
 )
 REF = re.compile(r"(?P<open><!-- ref: (?P<path>[^\s]+) -->)(?P<value>.*?)(?P<close><!-- /ref -->)")
 INCLUDE = re.compile(r"(?P<open><!-- include: (?P<source>[^\s]+) -->\n)(?P<body>.*?)(?P<close><!-- /include -->)", re.S)
 
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 FENCE_LANGUAGES = {".py": "python", ".toml": "toml", ".md": "markdown", ".json": "json", ".sh": "bash", "": "text"}
 
 
@@ -89,6 +93,8 @@ def read_region(path: Path, region: str | None) -> str:
     if not path.is_file():
         raise SourceError(f"no such file: {_shown(path)}")
     lines = path.read_text(encoding="utf-8").splitlines()
+    if region is not None and region.startswith("py:"):
+        return read_definition(path, region.removeprefix("py:"))
     if region is None:
         return "\n".join(line for line in lines if not REGION_MARKER.match(line)).strip("\n") + "\n"
     inside, taken, found = False, [], False
@@ -109,6 +115,24 @@ def read_region(path: Path, region: str | None) -> str:
     if inside:
         raise SourceError(f"{_shown(path)}: region {region!r} has no end marker")
     return textwrap.dedent("\n".join(taken)).strip("\n") + "\n"
+
+
+def read_definition(path: Path, qualname: str) -> str:
+    """A function or class, decorators included, found by name (`Class.method` for a method).
+
+    For quoting files that carry no markers, such as the tests: `#py:test_name`.
+    """
+    source = path.read_text(encoding="utf-8")
+    scope = ast.parse(source).body
+    node = None
+    for name in qualname.split("."):
+        node = next((n for n in scope if isinstance(n, DEFINITIONS) and n.name == name), None)
+        if node is None:
+            raise SourceError(f"{_shown(path)} defines no {qualname!r}")
+        scope = node.body
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.splitlines()[first - 1 : node.end_lineno]
+    return textwrap.dedent("\n".join(line for line in lines if not REGION_MARKER.match(line))).strip("\n") + "\n"
 
 
 def fenced(code: str, source: Path) -> str:
