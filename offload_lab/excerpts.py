@@ -137,7 +137,9 @@ def read_definition(path: Path, qualname: str) -> str:
 
 def fenced(code: str, source: Path) -> str:
     language = FENCE_LANGUAGES.get(source.suffix, "text")
-    return f"```{language}\n{code}```\n"
+    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
+    fence = "`" * max(3, longest + 1)  # longer than any fence inside the code
+    return f"{fence}{language}\n{code}{fence}\n"
 
 
 # --- numbers from the reference run ------------------------------------------------

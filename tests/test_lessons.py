@@ -43,6 +43,13 @@ def test_relative_links_point_at_files_that_exist(lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
+def test_every_measured_number_names_the_reference_run(lesson):
+    paragraphs = re.split(r"\n\s*\n", lesson.read_text(encoding="utf-8"))
+    unnamed = [p[:80] for p in paragraphs if "<!-- ref:" in p and "results/reference" not in p]
+    assert not unnamed, f"{lesson.name}: paragraphs quoting numbers must say they come from results/reference/"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
 def test_each_lesson_opens_with_goals_and_ends_with_an_exercise(lesson):
     headings = re.findall(r"^## (.+)$", lesson.read_text(encoding="utf-8"), flags=re.M)
     assert headings and headings[0] == "What you'll learn", f"{lesson.name}: first section must be the goals"
@@ -115,6 +122,30 @@ def test_without_a_reference_run_numbers_are_reported_missing_not_drifted(projec
     assert kinds == {"excerpt-drift", "reference-missing"}
     excerpts.sync([lesson], root=project)
     assert "-->?<!-- /ref -->" in lesson.read_text()  # left alone until the reference run exists
+
+
+def test_a_missing_reference_fails_only_once_it_is_committed(project, monkeypatch):
+    lesson = write_lesson(project, "<!-- ref: baseline.health_rps -->?<!-- /ref -->\n")
+    problems = excerpts.check([lesson], root=project)
+    assert [p.kind for p in problems] == ["reference-missing"]
+    monkeypatch.setattr(excerpts, "reference_committed", lambda root=None: False)
+    assert excerpts.failures(problems) == []
+    monkeypatch.setattr(excerpts, "reference_committed", lambda root=None: True)
+    assert excerpts.failures(problems) == problems
+
+
+def test_code_with_fences_gets_a_longer_fence(project):
+    (project / "notes.md").write_text("```python\nx = 1\n```\n")
+    lesson = write_lesson(project, "<!-- excerpt: notes.md -->\n<!-- /excerpt -->\n")
+    excerpts.sync([lesson], root=project)
+    assert "````markdown\n```python\nx = 1\n```\n````\n" in lesson.read_text()
+    assert excerpts.check([lesson], root=project) == []
+
+
+def test_the_command_exits_non_zero_on_drift(project, capsys):
+    lesson = write_lesson(project, STALE)
+    assert excerpts.main(["--check", str(lesson)]) == 1  # app.py is not in the real project: broken
+    assert "01.md:2: broken" in capsys.readouterr().err
 
 
 def test_broken_markers_are_reported(project):
