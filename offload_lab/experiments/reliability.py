@@ -33,8 +33,8 @@ the returned dict:
 
     {
       "reliability": [{"variant", "signal", "acks_late", "submitted", "delivered_unique", "lost",
-                       "duplicates", "client_errors", "kills", "delivered_unconfirmed",
-                       "retried" (queue rows only)}],
+                       "duplicates", "client_errors", "connection_refused", "kills",
+                       "delivered_unconfirmed", "transient_failures", "retried" (queue rows only)}],
       "durability": [{"appendfsync": "off" | "everysec" | "always", "accepted", "survived", "lost"}],
       "outage": {"outage_seconds", "accepted", "refused_503", "max_503_latency_ms", "lost",
                  "recovered_after_s", "frozen_seconds", "down_seconds", "accepted_before",
@@ -47,8 +47,10 @@ the returned dict:
 "submitted" counts the 2xx answers (each carries a job id: a promise);
 "lost" the promises the provider never accepted; "duplicates" the provider's
 acceptances beyond one per promised job id; "client_errors" the requests that
-got no 2xx (non-2xx, timeout, connection refused or reset); "retried" the
-promised jobs the provider answered 451 at least once; "delivered_unconfirmed"
+got no 2xx (non-2xx, timeout, connection refused or reset), "connection_refused"
+those of them that found no process listening (the web process was down);
+"transient_failures" the promised jobs the provider answered 451 at least once
+(the queue retries them: "retried"; fire-and-forget loses them); "delivered_unconfirmed"
 emails the provider accepted for requests the client got no 2xx for (a caller
 who retries those sends them twice). The durability and outage parts need Redis;
 with SQLite they are skipped (`durability` empty, `outage` None) and said so in
@@ -209,13 +211,10 @@ def run_scenario(profile: Profile, scenario: Scenario, out_dir: Path, broker: st
     env = {"RETRY_DELAY": RETRY_DELAY_SECONDS}
     if scenario.acks_late:
         env |= {"ACKS_LATE": "true", "LEASE_SECONDS": str(profile.reliability_lease_seconds)}
-    chaos_random = random.Random(f"{profile.reliability_seed}/{scenario.name}")
+    planned, provider_seed = kill_plan(profile, scenario)
     stack = make_stack(profile, out_dir / "stacks" / scenario.name, broker, env=env,
-                       transient_rate=profile.reliability_transient_rate, seed=chaos_random.randrange(2**32),
+                       transient_rate=profile.reliability_transient_rate, seed=provider_seed,
                        start_worker=scenario.target == "worker")  # fmt: skip
-    low, high = KILL_WINDOW
-    planned = sorted(chaos_random.uniform(low, high) * profile.reliability_seconds
-                     for _ in range(profile.reliability_kills))  # fmt: skip
     try:
         stack.start()
         https = [httpx.Client(base_url=stack.web_url, timeout=profile.request_timeout)
@@ -245,6 +244,16 @@ def run_scenario(profile: Profile, scenario: Scenario, out_dir: Path, broker: st
 
     write_csv(out_dir / f"{scenario.name}_requests.csv", requests, REQUEST_COLUMNS)
     return summarize(scenario, requests, stack.mail_log, deliveries, retried, len(kills)), kills
+
+
+def kill_plan(profile: Profile, scenario: Scenario) -> tuple[list[float], int]:
+    """The kill moments (seconds into the load) and the provider's seed: the same for the same profile."""
+    chaos_random = random.Random(f"{profile.reliability_seed}/{scenario.name}")
+    provider_seed = chaos_random.randrange(2**32)
+    low, high = KILL_WINDOW
+    moments = sorted(chaos_random.uniform(low, high) * profile.reliability_seconds
+                     for _ in range(profile.reliability_kills))  # fmt: skip
+    return moments, provider_seed
 
 
 def send_paced(https: list[httpx.Client], path: str, jobs: int, seconds: float, t0: float,
@@ -349,8 +358,10 @@ def summarize(scenario: Scenario, requests: list[dict], mail_log: Path, deliveri
         "acks_late": scenario.acks_late,
         **counts,
         "client_errors": sum(1 for record in requests if not record["job_id"]),
+        "connection_refused": sum(1 for record in requests if record["error"] == "ConnectError"),
         "kills": kills,
         "delivered_unconfirmed": len({d["job_id"] for d in deliveries} - set(promised)),
+        "transient_failures": len(retried & set(promised)),
     }
     if scenario.variant == "queue":
         row["retried"] = len(retried & set(promised))
