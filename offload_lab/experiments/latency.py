@@ -24,6 +24,7 @@ Record: raw CSVs and job logs in `run_dir/latency/`, the stack's logs in
       "history": {variant or "health": [{t, name, users, rps, failures_per_s, p50, p95, p99,
                                           count, failures}]},
       "loadgen": {variant or "health": {"cores", "peak_cores", "processes", "saturated"}},
+      "loadgen_cpu_share": the busiest Locust run's mean share of one core,
       "broker": "redis" | "sqlite", "parameters": profile.parameters(), "seconds": wall time,
     }
 
@@ -66,7 +67,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
                              out_dir, variant, progress, job_log=job_log)  # fmt: skip
             promised = loadgen.read_job_log(job_log)
             drained = wait_for_deliveries(promised, stack.mail_log, profile.drain_timeout)
-            wait_until_quiet(stack, quiet_seconds=2 * profile.mail_latency, timeout=profile.drain_timeout)
+            wait_until_quiet(stack, quiet_seconds=profile.mail_latency + 0.1, timeout=profile.drain_timeout)
             results[variant] = summarize(measured, request_name, promised, stack.mail_log, drained)
             history[variant] = measured.history
             cpu[variant] = measured.cpu.as_dict()
@@ -85,6 +86,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         "baseline": {"health_latency_ms": percentiles(measured.for_name(HEALTH[1]))},
         "history": history,
         "loadgen": cpu,
+        "loadgen_cpu_share": max(share["cores"] for share in cpu.values()),
         "broker": broker_used,
         "parameters": profile.parameters(),
         "seconds": round(time.monotonic() - started, 1),

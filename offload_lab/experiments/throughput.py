@@ -22,7 +22,9 @@ Drive and observe, in four parts:
      delivery, beside the ideal workers / latency; the queue depth (ZCARD of
      Huey's key, via Huey's storage class) sampled while the burst drains.
   3. cpu — CPU-bound jobs (CPU_WORK_MS, provider latency 0) on thread against
-     process workers, beside the core count.
+     process workers, beside the core count: `core_limit_jobs_per_s` is what the
+     cores allow (min(cores, workers) * 1000 / CPU_WORK_MS). Threads reach past one
+     core only where the work releases the GIL (Pillow's C code does, partly).
 Record: raw Locust CSVs in `run_dir/throughput/`, stack logs in
   `run_dir/throughput/stack/`; the returned dict:
 
@@ -31,8 +33,9 @@ Record: raw Locust CSVs in `run_dir/throughput/`, stack logs in
       "baseline": {"health_rps", "p50_ms", "client_errors", "web_cpu_ms_per_request"},
       "scaling": [{"workers", "jobs_per_s", "ideal_jobs_per_s", "jobs", "seconds"}],
       "backlog": [{"workers", "series": [{"t", "depth", "delivered"}]}],
-      "cpu_bound": [{"worker_type", "workers", "jobs_per_s", "cores", "ideal_jobs_per_s", "jobs"}],
+      "cpu_bound": [{"worker_type", "workers", "jobs_per_s", "jobs", "cores", "core_limit_jobs_per_s"}],
       "loadgen": {label: {"cores", "peak_cores", "processes", "saturated"}},
+      "loadgen_cpu_share": the busiest Locust run's mean share of one core (the /health run, usually),
       "broker": "redis" | "sqlite", "parameters": profile.parameters(), "seconds": wall time,
     }
 """
@@ -115,10 +118,10 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
             restart_worker(stack, workers=profile.cpu_workers, worker_type=worker_type)
             expected = profile.cpu_jobs * profile.cpu_work_ms / 1000
             point, _ = drain_burst(stack, profile.cpu_jobs, expected)
-            parallel = 1 if worker_type == "thread" else min(cores, profile.cpu_workers)
-            cpu_bound.append({"worker_type": worker_type, "workers": profile.cpu_workers, "jobs_per_s": point["jobs_per_s"],
-                              "cores": cores, "ideal_jobs_per_s": round(parallel * 1000 / profile.cpu_work_ms, 1),
-                              "jobs": point["jobs"]})  # fmt: skip
+            core_limit = min(cores, profile.cpu_workers) * 1000 / profile.cpu_work_ms
+            cpu_bound.append({"worker_type": worker_type, "workers": profile.cpu_workers,
+                              "jobs_per_s": point["jobs_per_s"], "jobs": point["jobs"], "cores": cores,
+                              "core_limit_jobs_per_s": round(core_limit, 1)})  # fmt: skip
             progress.advance(WORKER_RESTART_SECONDS + 1)
         broker_used = stack.broker
 
@@ -129,6 +132,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         "backlog": backlog,
         "cpu_bound": cpu_bound,
         "loadgen": loadgen_cpu,
+        "loadgen_cpu_share": max(cpu["cores"] for cpu in loadgen_cpu.values()),
         "broker": broker_used,
         "parameters": profile.parameters(),
         "seconds": round(time.monotonic() - started, 1),
