@@ -113,3 +113,15 @@ def test_an_outage_gives_quick_503s_and_loses_nothing(measured):
     assert outage["accepted_before"] > 0 and outage["accepted_after"] > 0
     assert outage["recovered_after_s"] is not None
     assert not outage["web_restarted"] and not outage["worker_restarted"]
+
+
+def test_on_sqlite_the_redis_only_parts_are_skipped_and_said_so(tmp_path):
+    result = reliability.run(TINY, tmp_path, broker="sqlite")
+    assert result["broker"] == "sqlite"
+    assert [(r["variant"], r["signal"]) for r in result["reliability"]] == [
+        (s.variant, s.signal) for s in reliability.SCENARIOS if not s.acks_late
+    ]
+    assert result["durability"] == [] and result["outage"] is None
+    assert set(result["skipped"]) == {"queue_SIGKILL_acks_late", "durability", "outage"}
+    for row in result["reliability"]:
+        assert row["submitted"] == row["delivered_unique"] + row["lost"]

@@ -20,12 +20,16 @@ Chaos (one row per scenario in SCENARIOS). Setup: a stack whose mail provider
 Durability (one row per persistence mode). A stack without a worker; POST
   `durability_jobs` queue requests as fast as a few clients can; `kill -9`
   Redis right after the last 202; restart it on the same port and data dir;
-  count the jobs still queued.
+  count the jobs still queued. `kill -9` kills the process, not the machine:
+  what Redis has written is in the kernel's page cache and survives it, so
+  everysec and always can only differ after a power cut or a kernel crash,
+  which this lab cannot cause.
 Outage. Queue requests at `outage_rps` for a while, then Redis is frozen
   (SIGSTOP: connections hang) for half of `outage_seconds` and down (stopped,
   connections refused) for the other half, then restarted on the same port and
   data dir (AOF everysec); the load goes on until it is accepted again. Nothing
-  else is restarted.
+  else is restarted. "recovered_after_s" runs from the moment Redis is started
+  again to the first 202 for a request sent after it.
 
 Record: `run_dir/reliability/`: `<scenario>_requests.csv` (one line per request),
 `kills.csv` (planned and actual kill moments), the stacks' logs under `stacks/`;
@@ -77,6 +81,8 @@ from offload_lab.stack import StackError, redis_server_path
 RETRY_DELAY_SECONDS = "0.5"  # shorter than the app's default, so that retries end within the drain
 SETTLED_SECONDS = 1.0  # nothing queued, scheduled, leased or at the provider for this long: drained
 POLL_SECONDS = 0.1
+STACK_START_SECONDS = 4.0  # all stacks at once on two cores; for the progress estimate only
+SETTLE_ESTIMATE_SECONDS = 8.0  # the last restart, the drain, the durability bursts; for the estimate only
 SYNC_TIMEOUT = 60.0  # how long a scenario waits for the others at a common start
 MIN_UP_SECONDS = 1.0  # a restarted process serves at least this long before the next kill
 RESTART_ATTEMPTS = 3  # a restart under load may time out; try again before giving up on the scenario
@@ -130,7 +136,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     out_dir.mkdir(parents=True, exist_ok=True)
     broker_used = "redis" if broker == "redis" or broker.startswith("redis://") or (
         broker == "auto" and redis_server_path()) else "sqlite"  # fmt: skip
-    estimate = profile.reliability_seconds + profile.reliability_drain_timeout / 2 + 5
+    estimate = STACK_START_SECONDS + profile.reliability_seconds + profile.outage_seconds + SETTLE_ESTIMATE_SECONDS
     progress = Progress(progress, estimate)
     started = time.monotonic()
 
@@ -208,7 +214,8 @@ class Phases:
 def run_scenario(profile: Profile, scenario: Scenario, out_dir: Path, broker: str,
                  phases: Phases) -> tuple[dict, list[dict]]:  # fmt: skip
     """One row of the reliability table, and the kills that made it."""
-    env = {"RETRY_DELAY": RETRY_DELAY_SECONDS}
+    # Its own queue name: with --broker redis://... all scenarios share one Redis.
+    env = {"RETRY_DELAY": RETRY_DELAY_SECONDS, "QUEUE_NAME": f"reliability-{scenario.name}"}
     if scenario.acks_late:
         env |= {"ACKS_LATE": "true", "LEASE_SECONDS": str(profile.reliability_lease_seconds)}
     planned, provider_seed = kill_plan(profile, scenario)
@@ -443,8 +450,8 @@ def run_outage(profile: Profile, out_dir: Path, phases: Phases) -> dict:
         redis_process.signal(signal.SIGCONT)
         stack.kill("redis", signal.SIGTERM)  # down: connections refused
         time.sleep(profile.outage_seconds - frozen)
-        stack.restart("redis")  # same port, same data dir (AOF)
         outage_end = time.monotonic() - t0
+        stack.restart("redis")  # same port, same data dir (AOF)
         recovered = wait_for_a_202_after(records, lock, outage_end, t0 + outage_end + OUTAGE_RECOVERY_TIMEOUT)
         time.sleep(OUTAGE_AFTER_SECONDS)
         stop.set()
