@@ -94,8 +94,9 @@ def job_dropped(signal, task):
 @huey.signal(signals.SIGNAL_INTERRUPTED)
 def job_interrupted(signal, task):
     # SIGTERM stops the worker mid-task. Plain Huey would lose the job (it is
-    # at-most-once), so we put it back, as Huey's docs suggest. SIGKILL or a
-    # crash runs no code at all: only acks late (a lease) survives those.
+    # at-most-once), so we put it back, as Huey's docs and its author advise
+    # (github.com/coleifer/huey/issues/743). SIGKILL or a crash runs no code
+    # at all: only acks late (a lease) survives those.
     running.discard(task.id)
     if settings.acks_late:
         return  # still leased: the lease runs out and puts it back
