@@ -11,9 +11,10 @@ Setup: one stack (provider latency and workers from the profile).
 Drive: for each variant, `users` Locust users at `pace` requests/s each, plus one
   HealthBystander asking GET /health ten times a second; then the same load on
   GET /health alone (the baseline).
-Observe: Locust's CSVs (percentiles per request name, history per second), the
-  job ids each variant promised (Locust's --job-log) and the mail provider's log.
-Record: raw CSVs and job logs in `run_dir/latency/`, the stack's logs in
+Observe: Locust's output (percentiles per request name from its JSON file, the
+  history per second from its CSV), the job ids each variant promised (the
+  benchmarks' --job-log) and the mail provider's log.
+Record: raw Locust files and job logs in `run_dir/latency/`, the stack's logs in
   `run_dir/latency/stack/`; the returned dict:
 
     {
@@ -23,6 +24,7 @@ Record: raw CSVs and job logs in `run_dir/latency/`, the stack's logs in
       "baseline": {"health_latency_ms": {p50, p95, p99}},
       "history": {variant or "health": [{t, name, users, rps, failures_per_s, p50, p95, p99,
                                           count, failures}]},
+      "bystander_history": {variant: the rows of "history" for "/health (bystander)"},
       "loadgen": {variant or "health": {"cores", "peak_cores", "processes", "saturated"}},
       "loadgen_cpu_share": the busiest Locust run's mean share of one core,
       "broker": "redis" | "sqlite", "parameters": profile.parameters(), "seconds": wall time,
@@ -85,6 +87,8 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         "variants": results,
         "baseline": {"health_latency_ms": percentiles(measured.for_name(HEALTH[1]))},
         "history": history,
+        "bystander_history": {variant: [row for row in rows if row["name"] == BYSTANDER[1]]
+                              for variant, rows in history.items() if variant in VARIANTS},  # fmt: skip
         "loadgen": cpu,
         "loadgen_cpu_share": max(share["cores"] for share in cpu.values()),
         "broker": broker_used,
