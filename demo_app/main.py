@@ -27,8 +27,8 @@ async def lifespan(app: FastAPI):
     probe = asyncio.create_task(probe_broker(app, settings.broker_probe_interval))
     yield
     probe.cancel()
-    # A graceful stop lets in-process sends finish; a crash loses them.
-    await asyncio.wait(fire_and_forget.in_flight or [asyncio.sleep(0)], timeout=settings.smtp_timeout)
+    if fire_and_forget.in_flight:  # a graceful stop lets in-process sends finish; a crash loses them
+        await asyncio.wait(fire_and_forget.in_flight, timeout=settings.smtp_timeout)
 
 
 app = FastAPI(title="Offload Lab demo app", lifespan=lifespan)
