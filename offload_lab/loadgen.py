@@ -24,7 +24,7 @@ Signature:
     (otherwise Locust drops it unrecorded — and the slowest requests are the ones
     that get dropped).
     progress(label: str, done_seconds: float, total_seconds: float) is called about
-    twice a second while Locust runs.
+    five times a second while Locust runs.
 """
 import csv
 import json
@@ -42,7 +42,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 SATURATED_CORE_SHARE = 0.9  # a Locust process above 90% of one core is the bottleneck
-SAMPLE_SECONDS = 0.5
+SAMPLE_SECONDS = 0.2
+MIN_CPU_WINDOW_SECONDS = 0.6
 START_GRACE_SECONDS = 15.0  # Locust's own start-up and final CSV writing
 STOP_GRACE_SECONDS = 5.0
 PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
@@ -125,7 +126,7 @@ def run_locust(host: str, user_classes: list[str], users: int, seconds: float, o
     started = time.monotonic()
     cpu = CpuShare()
     try:
-        watch(locust, cpu, seconds + (stop_timeout or 0), label, progress)
+        watch(locust, cpu, seconds + (stop_timeout or 0), label, progress, Path(f"{csv_prefix}_stats_history.csv"))
     finally:
         stop(locust)
     wall = time.monotonic() - started
@@ -136,8 +137,12 @@ def run_locust(host: str, user_classes: list[str], users: int, seconds: float, o
                         cpu, wall, csv_prefix)  # fmt: skip
 
 
-def watch(locust: subprocess.Popen, cpu: CpuShare, seconds: float, label: str, progress) -> None:
-    """Sample Locust's CPU time until it exits (or overstays its run time)."""
+def watch(locust: subprocess.Popen, cpu: CpuShare, seconds: float, label: str, progress, history: Path) -> None:
+    """Sample Locust's CPU time until it exits (or overstays its run time).
+
+    Only the load phase counts: sampling starts when Locust writes its first
+    history row, so that its own start-up (imports) does not look like load.
+    """
     started = time.monotonic()
     deadline = started + seconds + START_GRACE_SECONDS
     first_seen: dict[int, tuple[float, float]] = {}  # pid -> (wall, cpu seconds) when first sampled
@@ -146,18 +151,28 @@ def watch(locust: subprocess.Popen, cpu: CpuShare, seconds: float, label: str, p
         now = time.monotonic()
         if now > deadline:
             raise LocustError(f"Locust ({label}) still running {now - started:.0f}s after a {seconds}s run")
-        for pid, used in cpu_seconds(locust.pid).items():
-            first_seen.setdefault(pid, (now, used))
-            if pid in last_seen and now > last_seen[pid][0]:
-                cpu.peak = max(cpu.peak, (used - last_seen[pid][1]) / (now - last_seen[pid][0]))
-            last_seen[pid] = (now, used)
+        if first_seen or has_rows(history):
+            for pid, used in cpu_seconds(locust.pid).items():
+                first_seen.setdefault(pid, (now, used))
+                if pid in last_seen and now > last_seen[pid][0]:
+                    cpu.peak = max(cpu.peak, (used - last_seen[pid][1]) / (now - last_seen[pid][0]))
+                last_seen[pid] = (now, used)
         for pid, (first_wall, first_cpu) in first_seen.items():
             last_wall, last_cpu = last_seen[pid]
-            if last_wall - first_wall >= 1.0:  # too short a window says nothing
+            if last_wall - first_wall >= MIN_CPU_WINDOW_SECONDS:  # too short a window says nothing
                 cpu.per_process[pid] = (last_cpu - first_cpu) / (last_wall - first_wall)
         if progress is not None:
             progress(label, min(now - started, seconds), seconds)
         time.sleep(SAMPLE_SECONDS)
+
+
+def has_rows(csv_path: Path) -> bool:
+    """True once a CSV has a row below its header."""
+    try:
+        with csv_path.open("rb") as file:
+            return len(file.read(4096).splitlines()) > 1
+    except FileNotFoundError:
+        return False
 
 
 def cpu_seconds(pid: int) -> dict[int, float]:
