@@ -226,3 +226,12 @@ def test_health_does_not_call_the_broker(make_stack):
     after = int(client.info("stats")["total_commands_processed"])
     # Only the background probe (every 0.1 s in tests) and our own INFO calls hit Redis.
     assert after - before < 100
+
+
+def test_graceful_stop_finishes_pending_sends_and_shuts_down_cleanly(make_stack):
+    stack = make_stack(start_worker=False, mail_latency=1.0)
+    job_id = post(stack, "/fire-and-forget/users/1/welcome-email").json()["job_id"]
+    stack.processes["web"].stop()  # SIGTERM: uvicorn's graceful shutdown
+    assert job_id in delivered_ids(stack)  # the pending send finished before the process left
+    log = stack.processes["web"].log_path.read_text()
+    assert "Application shutdown complete" in log and "Traceback" not in log
