@@ -233,5 +233,7 @@ def test_graceful_stop_finishes_pending_sends_and_shuts_down_cleanly(make_stack)
     job_id = post(stack, "/fire-and-forget/users/1/welcome-email").json()["job_id"]
     stack.processes["web"].stop()  # SIGTERM: uvicorn's graceful shutdown
     assert job_id in delivered_ids(stack)  # the pending send finished before the process left
+    stack.restart("web")
+    stack.processes["web"].stop()  # and once more with nothing pending
     log = stack.processes["web"].log_path.read_text()
     assert "Application shutdown complete" in log and "Traceback" not in log
