@@ -95,6 +95,42 @@ Try, in another terminal:
 """
 
 
+def run_reproduce(args: argparse.Namespace) -> int:
+    from offload_lab import results, table
+    from offload_lab.reproduce import reproduce
+
+    run_dir = reproduce(args.profile, broker=args.broker, results_dir=args.results_dir, console=console)
+    summary = results.load_summary(run_dir)
+    console.print(table.render_rich(summary))
+    console.print(f"\nwrote {run_dir}/ (summary.json, table.md, charts, CSVs, provenance.json); "
+                  f"{args.results_dir}/latest points at it", highlight=False, soft_wrap=True)  # fmt: skip
+    return 0
+
+
+def run_one_experiment(args: argparse.Namespace) -> int:
+    """`offload-lab latency|throughput|reliability`: one experiment, its raw result as JSON."""
+    from rich.pretty import Pretty
+
+    from offload_lab import results
+    from offload_lab.reproduce import run_experiments
+
+    run_dir = results.create_run_dir(args.results_dir)
+    measured = run_experiments([args.command], args.profile, run_dir, args.broker, console)[args.command]
+    path = results.write_json(run_dir / f"{args.command}.json", measured)
+    headline = {key: value for key, value in measured.items() if key not in ("history", "backlog", "parameters")}
+    console.print(Pretty(headline, max_length=12))
+    console.print(f"\nwrote {path}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=["quick", "standard"], default="standard",
+                        help="quick: about a minute; standard (default): about three")  # fmt: skip
+    parser.add_argument("--broker", default="auto",
+                        help="auto (private redis-server if installed, else SQLite), redis, sqlite, or a URL")  # fmt: skip
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="where run folders go")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="offload-lab", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--latency", type=non_negative, default=2.0, help="mail provider latency (default 2 s)")
     demo.add_argument("--run-dir", type=Path, default=Path("var/demo"), help="logs, mail log and data (var/demo)")
     demo.set_defaults(run=run_demo)
+
+    reproduce = commands.add_parser("reproduce", help="run every experiment, print the measured table")
+    add_run_options(reproduce)
+    reproduce.set_defaults(run=run_reproduce)
+    for name, text in (("latency", "each variant under the same load, with a bystander"),
+                       ("throughput", "accepted requests/s, worker scaling, CPU-bound jobs, backlog"),
+                       ("reliability", "kill processes on purpose and count what was lost")):  # fmt: skip
+        experiment = commands.add_parser(name, help=text)
+        add_run_options(experiment)
+        experiment.set_defaults(run=run_one_experiment)
     return parser
 
 
@@ -131,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as error:
         console.print(f"[red]could not start the stack:[/red] {error}", highlight=False)
         return 1
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]: every process the lab started has been stopped")
+        return 130
 
 
 if __name__ == "__main__":
