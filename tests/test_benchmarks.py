@@ -141,3 +141,26 @@ def test_the_locust_command_line():
                         "--processes": "2", "--json-file": "/tmp/x", "--csv": "/tmp/x"}.items():  # fmt: skip
         assert argv[argv.index(flag) + 1] == value
     assert "--csv-full-history" in argv
+
+
+def test_summary_parts_fit_the_summary_contract():
+    from offload_lab.experiments.common import summary_parts
+    from offload_lab.profiles import get_profile
+    from offload_lab.results import make_summary, performance_checks
+
+    def measured(p50):
+        return {"latency_ms": {"p50": p50, "p95": p50, "p99": p50}, "bystander_ms": {"p50": 1.0, "p99": 2.0},
+                "submitted": 3, "delivered_unique": 3, "lost": 0, "duplicates": 0, "client_errors": 0, "drained": True}  # fmt: skip
+
+    latency = {"variants": {name: measured(5.0) for name in VARIANTS},
+               "baseline": {"health_latency_ms": {"p50": 3.0, "p95": 4.0, "p99": 6.0}}}  # fmt: skip
+    throughput = {"variants": {name: {"accepted_rps": 100.0, "p50_ms": 9.0} for name in VARIANTS},
+                  "baseline": {"health_rps": 150.0, "p50_ms": 4.0},
+                  "scaling": [{"workers": 1, "jobs_per_s": 9.1, "ideal_jobs_per_s": 10.0}],
+                  "cpu_bound": [{"worker_type": "thread", "workers": 4, "jobs_per_s": 20.0, "cores": 2}]}  # fmt: skip
+    parts = summary_parts(latency, throughput)
+    assert parts["variants"]["queue"]["accepted_rps"] == 100.0 and parts["baseline"]["health_rps"] == 150.0
+    performance = performance_checks(parts["variants"], parts["baseline"], 0.5, 30.0, 60.0)
+    summary = make_summary(run_id="r", broker="redis", profile="quick", parameters=get_profile("quick").parameters(),
+                           performance=performance, **parts)  # fmt: skip
+    assert summary["performance"]["throughput_ratio"]["ok"]

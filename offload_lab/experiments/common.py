@@ -115,3 +115,23 @@ def enqueue_burst(stack: Stack, jobs: int) -> list[str]:
             response.raise_for_status()
             job_ids.append(response.json()["job_id"])
     return job_ids
+
+
+def summary_parts(latency: dict, throughput: dict) -> dict:
+    """The keyword arguments of `results.make_summary` that these two experiments measure.
+
+        make_summary(run_id=..., broker=..., profile=..., parameters=profile.parameters(),
+                     performance=..., **summary_parts(latency_result, throughput_result))
+
+    Per variant: percentiles, bystander and deliveries from the latency run, accepted
+    requests/s at saturation from the throughput run; the baseline takes /health's
+    p50/p95/p99 under the latency load and its requests/s at saturation.
+    """
+    variants = {
+        name: {**measured, "accepted_rps": throughput["variants"][name]["accepted_rps"]}
+        for name, measured in latency["variants"].items()
+    }
+    baseline = {"health_rps": throughput["baseline"]["health_rps"],
+                "health_latency_ms": latency["baseline"]["health_latency_ms"]}  # fmt: skip
+    return {"variants": variants, "baseline": baseline, "scaling": throughput["scaling"],
+            "cpu_bound": throughput["cpu_bound"]}  # fmt: skip
