@@ -1,8 +1,11 @@
 """Experiment "latency": every variant under the same load, with a bystander beside it.
 
-    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto", stack=None) -> dict
+    run(profile: str | Profile, run_dir: Path, progress=None, broker="auto", stack=None,
+        *, variants=None) -> dict
 
     With `stack` (a running Stack), that stack is used and left running.
+    With `variants` (names from VARIANTS, e.g. ["blocking_await", "blocking_sync"]),
+    only those are driven; the default is all of them. The baseline always runs.
 
     progress(label: str, done_seconds: float, total_seconds: float), if given, is
     called about twice a second.
@@ -49,11 +52,16 @@ LOCUST_OVERHEAD_SECONDS = 1.0  # start-up and CSV writing, for the progress esti
 STACK_START_SECONDS = 3.0
 
 
-def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None) -> dict:
+def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None,
+        *, variants: list[str] | None = None) -> dict:  # fmt: skip
     profile = get_profile(profile)
+    unknown = set(variants or ()) - set(VARIANTS)
+    if unknown:
+        raise ValueError(f"unknown variants {sorted(unknown)}: choose from {', '.join(VARIANTS)}")
+    selected = {name: VARIANTS[name] for name in VARIANTS if variants is None or name in variants}
     out_dir = Path(run_dir) / "latency"
     step_seconds = profile.latency_seconds + LOCUST_OVERHEAD_SECONDS
-    progress = Progress(progress, STACK_START_SECONDS + step_seconds * (len(VARIANTS) + 1))
+    progress = Progress(progress, STACK_START_SECONDS + step_seconds * (len(selected) + 1))
     started = time.monotonic()
 
     # setup
@@ -63,7 +71,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         results, history, cpu = {}, {}, {}
 
         # drive, observe: each variant beside the bystander
-        for variant, (user_class, request_name) in VARIANTS.items():
+        for variant, (user_class, request_name) in selected.items():
             job_log = out_dir / f"{variant}_jobs.txt"
             measured = drive(stack.web_url, [user_class, BYSTANDER[0]], profile.users + 1, profile,
                              out_dir, variant, progress, job_log=job_log)  # fmt: skip
