@@ -7,8 +7,11 @@ pyproject.toml or as LOCUST_<NAME> environment variables:
     --request-timeout S  seconds before a request counts as failed
     --job-log PATH       append the job_id of every accepted request to PATH, so the lab
                          can match what was promised with what the mail provider received
+    --request-log PATH   append one line per request to PATH: started_at,name,response_ms,ok
+                         (Locust's own history is per second and smoothed over 10 s)
 """
 import random
+import time
 
 import gevent
 from locust import FastHttpUser, constant_throughput, events
@@ -25,6 +28,8 @@ def add_options(parser):
                         help="seconds before a request counts as failed")  # fmt: skip
     parser.add_argument("--job-log", default="", include_in_web_ui=False,
                         help="file that receives the job_id of each accepted request")  # fmt: skip
+    parser.add_argument("--request-log", default="", include_in_web_ui=False,
+                        help="file that receives one line per request: started_at,name,response_ms,ok")  # fmt: skip
 
 
 def random_user_id() -> int:
@@ -49,6 +54,7 @@ class LabUser(FastHttpUser):
 
 
 job_log = None  # the open --job-log file, if any
+request_log = None  # the open --request-log file, if any
 
 
 @events.init.add_listener
@@ -59,11 +65,20 @@ def start_the_clock(environment, **kwargs):
 
 
 @events.init.add_listener
-def open_job_log(environment, **kwargs):
-    global job_log
-    path = environment.parsed_options.job_log if environment.parsed_options is not None else ""
-    if path:
-        job_log = open(path, "a", buffering=1, encoding="utf-8")  # line-buffered: one id per write
+def open_logs(environment, **kwargs):
+    global job_log, request_log
+    options = environment.parsed_options
+    if options is not None and options.job_log:
+        job_log = open(options.job_log, "a", buffering=1, encoding="utf-8")  # line-buffered: one id per write
+    if options is not None and options.request_log:
+        request_log = open(options.request_log, "a", buffering=1, encoding="utf-8")
+
+
+@events.request.add_listener
+def record_request(name, response_time, exception, start_time=None, **kwargs):
+    if request_log is not None:
+        started_at = start_time if start_time is not None else time.time() - response_time / 1000
+        request_log.write(f"{started_at:.4f},{name},{response_time:.2f},{int(exception is None)}\n")
 
 
 @events.request.add_listener

@@ -18,7 +18,7 @@ not the app.
 Signature:
     run_locust(host, user_classes, users, seconds, out_dir, label, *, spawn_rate=None,
                pace=None, request_timeout=None, stop_timeout=None, job_log=None,
-               processes=1, progress=None) -> LocustResult
+               request_log=None, processes=1, progress=None) -> LocustResult
     `seconds` is rounded up to whole seconds (Locust's --run-time). `stop_timeout`
     lets each user finish the request it is waiting for when the time is up
     (otherwise Locust drops it unrecorded — and the slowest requests are the ones
@@ -90,7 +90,8 @@ class LocustResult:
 
 # --- running ------------------------------------------------------------------
 def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate=None, pace=None,
-                   request_timeout=None, stop_timeout=None, job_log=None, processes=1) -> list[str]:  # fmt: skip
+                   request_timeout=None, stop_timeout=None, job_log=None, request_log=None,
+                   processes=1) -> list[str]:  # fmt: skip
     argv = [sys.executable, "-m", "locust", "-f", str(BENCHMARKS), *user_classes,
             "--headless", "--host", host, "--users", str(users),
             "--spawn-rate", str(spawn_rate or users), "--run-time", f"{math.ceil(seconds)}s",
@@ -104,6 +105,8 @@ def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate
         argv += ["--stop-timeout", f"{math.ceil(stop_timeout)}s"]
     if job_log is not None:
         argv += ["--job-log", str(job_log)]
+    if request_log is not None:
+        argv += ["--request-log", str(request_log)]
     if processes != 1:
         argv += ["--processes", str(processes)]
     return argv
@@ -111,15 +114,15 @@ def locust_command(host, user_classes, users, seconds, csv_prefix, *, spawn_rate
 
 def run_locust(host: str, user_classes: list[str], users: int, seconds: float, out_dir: Path, label: str, *,
                spawn_rate: float | None = None, pace: float | None = None, request_timeout: float | None = None,
-               stop_timeout: float | None = None, job_log: Path | None = None, processes: int = 1,
-               progress=None) -> LocustResult:  # fmt: skip
+               stop_timeout: float | None = None, job_log: Path | None = None,
+               request_log: Path | None = None, processes: int = 1, progress=None) -> LocustResult:  # fmt: skip
     """Run the given user classes against `host` for `seconds`; always stop Locust before returning."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_prefix = out_dir / label
     argv = locust_command(host, user_classes, users, seconds, csv_prefix, spawn_rate=spawn_rate, pace=pace,
                           request_timeout=request_timeout, stop_timeout=stop_timeout, job_log=job_log,
-                          processes=processes)  # fmt: skip
+                          request_log=request_log, processes=processes)  # fmt: skip
     log_path = out_dir / f"{label}_locust.log"
     with log_path.open("wb") as log:
         locust = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
@@ -296,3 +299,38 @@ def read_job_log(path: Path) -> list[str]:
     if not path.exists():
         return []
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_request_log(path: Path) -> list[dict]:
+    """The benchmarks' --request-log: one {started_at, name, ms, ok} per request, in order of start."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        started_at, rest = line.split(",", 1)
+        name, response_ms, ok = rest.rsplit(",", 2)  # a request name may contain commas, numbers do not
+        records.append({"started_at": float(started_at), "name": name, "ms": float(response_ms), "ok": ok == "1"})
+    return sorted(records, key=lambda record: record["started_at"])
+
+
+def latency_over_time(records: list[dict], name: str, bin_seconds: float) -> list[dict]:
+    """p50/p99 of the requests named `name`, by when they started: [{t, p50, p99, count}] per bin."""
+    chosen = [record for record in records if record["name"] == name]
+    if not chosen:
+        return []
+    start = min(record["started_at"] for record in chosen)
+    bins: dict[int, list[float]] = {}
+    for record in chosen:
+        bins.setdefault(int((record["started_at"] - start) // bin_seconds), []).append(record["ms"])
+    return [
+        {"t": round(index * bin_seconds, 3), "p50": exact_percentile(times, 0.50),
+         "p99": exact_percentile(times, 0.99), "count": len(times)}  # fmt: skip
+        for index, times in sorted(bins.items())
+    ]
+
+
+def exact_percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of a few exact values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]

@@ -35,14 +35,15 @@ def test_headless_run_of_all_users_has_no_failures(make_stack, tmp_path):
 
 def test_one_variant_runs_alone_and_its_job_ids_are_delivered(make_stack, tmp_path):
     stack = make_stack(mail_latency=0.05, workers=4)
-    result = loadgen.run_locust(stack.web_url, ["QueueUser"], users=4, seconds=2, out_dir=tmp_path,
-                                label="queue", pace=5, job_log=tmp_path / "jobs.txt")  # fmt: skip
+    result = loadgen.run_locust(stack.web_url, ["QueueUser"], users=4, seconds=2, out_dir=tmp_path, label="queue",
+                                pace=5, job_log=tmp_path / "jobs.txt", request_log=tmp_path / "requests.csv")  # fmt: skip
     assert set(result.stats) == {"/queue/users/[id]/welcome-email", "Aggregated"}
     queued = result.stats["/queue/users/[id]/welcome-email"]
     assert queued["count"] > 0 and queued["failures"] == 0
     assert queued["p50"] is not None and queued["p50"] <= queued["p95"] <= queued["p99"]
     promised = loadgen.read_job_log(tmp_path / "jobs.txt")
     assert len(promised) == queued["count"]
+    assert len(loadgen.read_request_log(tmp_path / "requests.csv")) == queued["count"]
     assert result.history, "the per-second history is read too"
     assert (tmp_path / "queue_stats_history.csv").exists() and (tmp_path / "queue.json").exists()
     assert 0 <= result.cpu.busiest and result.cpu.as_dict()["processes"] == 1
@@ -164,3 +165,15 @@ def test_summary_parts_fit_the_summary_contract():
     summary = make_summary(run_id="r", broker="redis", profile="quick", parameters=get_profile("quick").parameters(),
                            performance=performance, **parts)  # fmt: skip
     assert summary["performance"]["throughput_ratio"]["ok"]
+
+
+def test_bystander_latency_over_time_from_the_request_log(tmp_path):
+    log = tmp_path / "requests.csv"
+    log.write_text("100.30,/health (bystander),900.00,1\n100.00,/health (bystander),2.00,1\n"
+                   "100.10,/queue/users/[id]/welcome-email,5.00,0\n100.05,/health (bystander),4.00,1\n")  # fmt: skip
+    records = loadgen.read_request_log(log)
+    assert [r["started_at"] for r in records] == [100.0, 100.05, 100.1, 100.3]
+    assert records[2] == {"started_at": 100.1, "name": "/queue/users/[id]/welcome-email", "ms": 5.0, "ok": False}
+    history = loadgen.latency_over_time(records, "/health (bystander)", bin_seconds=0.25)
+    assert history == [{"t": 0.0, "p50": 2.0, "p99": 4.0, "count": 2}, {"t": 0.25, "p50": 900.0, "p99": 900.0, "count": 1}]
+    assert loadgen.latency_over_time(records, "/nope", 0.25) == []

@@ -26,8 +26,10 @@ Record: raw Locust files and job logs in `run_dir/latency/`, the stack's logs in
                              "client_errors", "drained": bool}},
       "baseline": {"health_latency_ms": {p50, p95, p99}},
       "history": {variant or "health": [{t, name, users, rps, failures_per_s, p50, p95, p99,
-                                          count, failures}]},
-      "bystander_history": {variant: the rows of "history" for "/health (bystander)"},
+                                          count, failures}]}   (Locust's per-second CSV rows, every
+                                          request name; its percentiles cover the last 10 s),
+      "bystander_history": {variant: [{t, p50, p99, count}]}   (the bystander's own requests, by
+                                          when they started, in HISTORY_BIN_SECONDS bins: the chart's),
       "loadgen": {variant or "health": {"cores", "peak_cores", "processes", "saturated"}},
       "loadgen_cpu_share": the busiest Locust run's mean share of one core,
       "broker": "redis" | "sqlite", "parameters": profile.parameters(), "seconds": wall time,
@@ -50,6 +52,7 @@ from offload_lab.stack import Stack
 
 LOCUST_OVERHEAD_SECONDS = 1.0  # start-up and CSV writing, for the progress estimate only
 STACK_START_SECONDS = 3.0
+HISTORY_BIN_SECONDS = 0.25  # bystander latency over time, by when each request started
 
 
 def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None,
@@ -68,13 +71,16 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     progress("latency: starting the stack")
     with nullcontext(stack) if stack else make_stack(profile, out_dir / "stack", broker) as stack:
         progress.advance(STACK_START_SECONDS)
-        results, history, cpu = {}, {}, {}
+        results, history, bystander_history, cpu = {}, {}, {}, {}
 
         # drive, observe: each variant beside the bystander
         for variant, (user_class, request_name) in selected.items():
             job_log = out_dir / f"{variant}_jobs.txt"
+            request_log = out_dir / f"{variant}_requests.csv"
             measured = drive(stack.web_url, [user_class, BYSTANDER[0]], profile.users + 1, profile,
-                             out_dir, variant, progress, job_log=job_log)  # fmt: skip
+                             out_dir, variant, progress, job_log=job_log, request_log=request_log)  # fmt: skip
+            requests = loadgen.read_request_log(request_log)
+            bystander_history[variant] = loadgen.latency_over_time(requests, BYSTANDER[1], HISTORY_BIN_SECONDS)
             promised = loadgen.read_job_log(job_log)
             drained = wait_for_deliveries(promised, stack.mail_log, profile.drain_timeout)
             wait_until_quiet(stack, quiet_seconds=profile.mail_latency + 0.1, timeout=profile.drain_timeout)
@@ -95,8 +101,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         "variants": results,
         "baseline": {"health_latency_ms": percentiles(measured.for_name(HEALTH[1]))},
         "history": history,
-        "bystander_history": {variant: [row for row in rows if row["name"] == BYSTANDER[1]]
-                              for variant, rows in history.items() if variant in VARIANTS},  # fmt: skip
+        "bystander_history": bystander_history,
         "loadgen": cpu,
         "loadgen_cpu_share": max(share["cores"] for share in cpu.values()),
         "broker": broker_used,
@@ -105,10 +110,11 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     }
 
 
-def drive(host, user_classes, users, profile, out_dir, label, progress, job_log=None) -> loadgen.LocustResult:
+def drive(host, user_classes, users, profile, out_dir, label, progress, job_log=None,
+          request_log=None) -> loadgen.LocustResult:  # fmt: skip
     return loadgen.run_locust(
         host, user_classes, users, profile.latency_seconds, out_dir, label,
-        pace=profile.pace, request_timeout=profile.request_timeout, job_log=job_log,
+        pace=profile.pace, request_timeout=profile.request_timeout, job_log=job_log, request_log=request_log,
         stop_timeout=profile.request_timeout,  # a stalled request is a measurement, not a loss
         progress=lambda _label, done, _total: progress(f"latency: {label}", done),
     )  # fmt: skip
