@@ -2,6 +2,7 @@
 import time
 
 from huey import signals
+from huey.utils import normalize_time
 
 from demo_app.heartbeat import Heartbeat
 from demo_app.mailer import PermanentMailError, deliver_welcome_email
@@ -100,7 +101,11 @@ def job_interrupted(signal, task):
     running.discard(task.id)
     if settings.acks_late:
         return  # still leased: the lease runs out and puts it back
-    huey.enqueue(task)
+    # Back on the schedule, RETRY_DELAY from now, not straight onto the queue:
+    # this consumer's idle threads are still waiting on the queue, and would
+    # take the job with them when the process exits a moment later.
+    task.eta = normalize_time(delay=settings.retry_delay, utc=huey.utc)
+    huey.add_schedule(task)
     broker.record(task.id, state="queued")
 
 
