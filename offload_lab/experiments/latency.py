@@ -69,7 +69,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
 
     # setup
     progress("latency: starting the stack")
-    with nullcontext(stack) if stack else make_stack(profile, out_dir / "stack", broker) as stack:
+    with nullcontext(stack) if stack is not None else make_stack(profile, out_dir / "stack", broker) as stack:
         progress.advance(STACK_START_SECONDS)
         results, history, bystander_history, cpu = {}, {}, {}, {}
 

@@ -74,7 +74,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
     started = time.monotonic()
 
     progress("throughput: starting the stack")
-    with nullcontext(stack) if stack else make_stack(profile, out_dir / "stack", broker) as stack:
+    with nullcontext(stack) if stack is not None else make_stack(profile, out_dir / "stack", broker) as stack:
         progress.advance(STACK_START_SECONDS)
         variants, loadgen_cpu, baseline = {}, {}, {}
 
