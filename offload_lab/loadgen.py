@@ -120,6 +120,9 @@ def run_locust(host: str, user_classes: list[str], users: int, seconds: float, o
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_prefix = out_dir / label
+    for stale in (Path(f"{csv_prefix}.json"), Path(f"{csv_prefix}_stats_history.csv"), job_log, request_log):
+        if stale is not None:
+            Path(stale).unlink(missing_ok=True)  # a failed run must not be read as an old one
     argv = locust_command(host, user_classes, users, seconds, csv_prefix, spawn_rate=spawn_rate, pace=pace,
                           request_timeout=request_timeout, stop_timeout=stop_timeout, job_log=job_log,
                           request_log=request_log, processes=processes)  # fmt: skip

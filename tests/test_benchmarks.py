@@ -36,7 +36,8 @@ def test_headless_run_of_all_users_has_no_failures(make_stack, tmp_path):
 def test_one_variant_runs_alone_and_its_job_ids_are_delivered(make_stack, tmp_path):
     stack = make_stack(mail_latency=0.05, workers=4)
     result = loadgen.run_locust(stack.web_url, ["QueueUser"], users=4, seconds=2, out_dir=tmp_path, label="queue",
-                                pace=5, job_log=tmp_path / "jobs.txt", request_log=tmp_path / "requests.csv")  # fmt: skip
+                                pace=5, job_log=tmp_path / "jobs.txt",
+                                request_log=tmp_path / "requests.csv")  # fmt: skip
     assert set(result.stats) == {"/queue/users/[id]/welcome-email", "Aggregated"}
     queued = result.stats["/queue/users/[id]/welcome-email"]
     assert queued["count"] > 0 and queued["failures"] == 0
@@ -104,7 +105,8 @@ def test_an_empty_request_name_has_no_percentiles():
 def test_read_history_tolerates_locusts_na_cells(tmp_path):
     header = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"
               "99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,"
-              "Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size")  # fmt: skip
+              "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
+              "Total Average Content Size")  # fmt: skip
     rows = [
         "1000,0,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0.0,0,0,0.0",
         "1001,9,GET,/health (bystander),10.0,0.0,2,2,3,3,4,5,6,7,7,7,7,10,0,2,2.5,1,7,29.0",
@@ -151,7 +153,8 @@ def test_summary_parts_fit_the_summary_contract():
 
     def measured(p50):
         return {"latency_ms": {"p50": p50, "p95": p50, "p99": p50}, "bystander_ms": {"p50": 1.0, "p99": 2.0},
-                "submitted": 3, "delivered_unique": 3, "lost": 0, "duplicates": 0, "client_errors": 0, "drained": True}  # fmt: skip
+                "submitted": 3, "delivered_unique": 3, "lost": 0, "duplicates": 0, "client_errors": 0,
+                "drained": True}  # fmt: skip
 
     latency = {"variants": {name: measured(5.0) for name in VARIANTS},
                "baseline": {"health_latency_ms": {"p50": 3.0, "p95": 4.0, "p99": 6.0}}}  # fmt: skip
@@ -175,5 +178,6 @@ def test_bystander_latency_over_time_from_the_request_log(tmp_path):
     assert [r["started_at"] for r in records] == [100.0, 100.05, 100.1, 100.3]
     assert records[2] == {"started_at": 100.1, "name": "/queue/users/[id]/welcome-email", "ms": 5.0, "ok": False}
     history = loadgen.latency_over_time(records, "/health (bystander)", bin_seconds=0.25)
-    assert history == [{"t": 0.0, "p50": 2.0, "p99": 4.0, "count": 2}, {"t": 0.25, "p50": 900.0, "p99": 900.0, "count": 1}]
+    assert history == [{"t": 0.0, "p50": 2.0, "p99": 4.0, "count": 2},
+                       {"t": 0.25, "p50": 900.0, "p99": 900.0, "count": 1}]  # fmt: skip
     assert loadgen.latency_over_time(records, "/nope", 0.25) == []

@@ -64,7 +64,8 @@ STALLING = ("blocking_sync",)  # variants that leave the app busy after Locust s
 DRAIN_TIMEOUT_FACTOR = 4  # give a burst this many times its ideal time before giving up
 
 
-def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto", stack: Stack | None = None) -> dict:
+def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "auto",
+        stack: Stack | None = None) -> dict:  # fmt: skip
     profile = get_profile(profile)
     out_dir = Path(run_dir) / "throughput"
     saturation_step = profile.saturation_seconds + LOCUST_OVERHEAD_SECONDS
