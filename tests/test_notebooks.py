@@ -1,0 +1,70 @@
+"""The five notebooks: committed clean, and each runs top to bottom on the quick profile.
+
+Each notebook is executed with nbclient in a fresh kernel (the interpreter running
+pytest, i.e. the project's .venv), with notebooks/ as the working directory. Like
+papermill, the test inserts an "injected-parameters" cell right after the cell
+tagged `parameters`; it sets RESULTS_DIR to a temp dir, so a test run writes nothing
+under the project's results/ (a student's run, with RESULTS_DIR = None, does).
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = ROOT / "notebooks"
+NOTEBOOKS = ("01_event_loop", "02_latency", "03_reliability", "04_throughput", "05_comparison_table")
+CELL_TIMEOUT = 300  # seconds per cell; the quick profile needs well under 2 minutes per notebook
+NOTEBOOK_TIMEOUT = 600  # pytest-timeout for a whole notebook, kernel start included
+QUICK = re.compile(r'^PROFILE\s*=\s*"quick"', re.MULTILINE)
+
+
+def read(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+
+
+def parameters_index(notebook: nbformat.NotebookNode) -> int:
+    tagged = [index for index, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"expected exactly one cell tagged 'parameters', found {len(tagged)}"
+    return tagged[0]
+
+
+def test_the_five_notebooks_are_there():
+    assert sorted(path.stem for path in NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_without_outputs_and_with_quick_parameters(name):
+    notebook = read(name)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{name}: a code cell has outputs; clear them before committing"
+            assert cell.execution_count is None, f"{name}: a code cell has an execution count"
+    parameters = notebook.cells[parameters_index(notebook)]
+    assert parameters.cell_type == "code"
+    assert QUICK.search(parameters.source), f"{name}: the parameters cell must set PROFILE = \"quick\""
+    assert notebook.cells[0].cell_type == "markdown" and "../lessons/" in notebook.cells[0].source, (
+        f"{name}: the first cell states the goals and links the lesson"
+    )
+    sources = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert not re.search(r"^\s*(import locust|from locust)", sources, re.MULTILINE), "never import locust in a notebook"
+
+
+@pytest.mark.timeout(NOTEBOOK_TIMEOUT)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_top_to_bottom(name, tmp_path):
+    notebook = read(name)
+    injected = nbformat.v4.new_code_cell(f'PROFILE = "quick"\nRESULTS_DIR = {str(tmp_path / "results")!r}')
+    injected.metadata["tags"] = ["injected-parameters"]
+    notebook.cells.insert(parameters_index(notebook) + 1, injected)
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})  # fmt: skip
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    errors = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+              if output.output_type == "error"]  # fmt: skip
+    assert not errors
+    assert any((tmp_path / "results").rglob("*.png")), "the notebook drew no chart under RESULTS_DIR"
+    assert not (NOTEBOOKS_DIR / "results").exists(), "results must not land inside notebooks/"
