@@ -22,6 +22,11 @@ demo: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/offload-lab reproduce
 
+# JupyterLab in the browser, file browser on notebooks/ (lessons/ and results/ reachable too);
+# its kernel is the project's .venv. Root (e.g. in a container) needs --allow-root.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
 # Your answers in exercises/ against their checks (tests/test_exercises.py checks the solutions).
 check-exercises: $(STAMP)
 	$(BIN)/python -m pytest exercises/checks -m exercise
