@@ -8,7 +8,7 @@
     only those are driven; the default is all of them. The baseline always runs.
 
     progress(label: str, done_seconds: float, total_seconds: float), if given, is
-    called about twice a second.
+    called about five times a second.
 
 Setup: one stack (provider latency and workers from the profile).
 Drive: for each variant, `users` Locust users at `pace` requests/s each, plus one

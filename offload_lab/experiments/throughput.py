@@ -8,7 +8,7 @@
     afterwards. Run it after the latency experiment, never before.
 
     progress(label: str, done_seconds: float, total_seconds: float), if given, is
-    called about twice a second.
+    called about five times a second.
 
 Setup: one stack with the profile's workers and no backpressure (BACKLOG_LIMIT
   out of reach), so that what we see is the app's speed, not its limit.
