@@ -61,6 +61,46 @@ end
 """
 
 
+class SharedRoundTrip:
+    """Enqueues that arrive at the same moment share one trip to Redis.
+
+    Under load, many requests reach `enqueue` in the same turn of the event
+    loop. The first one opens a batch and schedules it to be sent once the
+    loop has run the others, which join it; one pipeline carries them all.
+    Each request still waits for its own answer: its job is in Redis before
+    its 202 goes out. Alone, a request simply travels on its own.
+    """
+
+    def __init__(self, send_batch):
+        self.send_batch = send_batch  # async: list of commands -> list of answers
+        self.waiting: list[tuple[tuple, asyncio.Future]] = []
+
+    async def __call__(self, command: tuple):
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        self.waiting.append((command, answer))
+        if len(self.waiting) == 1:
+            loop.call_soon(self.send_waiting)  # after the requests already running this turn
+        return await answer
+
+    def send_waiting(self) -> None:
+        batch, self.waiting = self.waiting, []
+        asyncio.create_task(self.deliver(batch))
+
+    async def deliver(self, batch) -> None:
+        try:
+            answers = await self.send_batch([command for command, _ in batch])
+        except Exception as error:  # the broker is down: every waiting request hears it
+            answers = [error] * len(batch)
+        for (_, answer), result in zip(batch, answers):
+            if answer.done():  # that request gave up already (BROKER_TIMEOUT)
+                continue
+            if isinstance(result, Exception):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+
 class RedisBroker:
     def __init__(self, huey: Huey, settings: Settings):
         self.huey = huey
@@ -73,7 +113,7 @@ class RedisBroker:
             socket_timeout=settings.broker_timeout,
             socket_connect_timeout=settings.broker_timeout,
         )
-        self._enqueue = self.async_client.register_script(ENQUEUE_LUA)
+        self._enqueue = SharedRoundTrip(self._enqueue_batch)
         self._finish = self.sync_client.register_script(FINISH_LUA)
         self._heartbeat = self.sync_client.register_script(HEARTBEAT_LUA)
         self.sent_prefix = f"offload.sent.{huey.name}."
@@ -83,8 +123,14 @@ class RedisBroker:
         member = struct.pack(">Q", time.time_ns() // 1000) + self.huey.serialize_task(task)
         keys = [self.queue_key, self.record_prefix + task.id]
         args = [member, -(task.priority or 0), self.settings.backlog_limit, time.time()]
-        if not await self._call(self._enqueue(keys=keys, args=args)):
+        if not await self._call(self._enqueue((keys, args))):
             raise BacklogFull(f"more than {self.settings.backlog_limit} jobs are waiting")
+
+    async def _enqueue_batch(self, commands: list[tuple]) -> list:
+        async with self.async_client.pipeline(transaction=False) as pipe:
+            for keys, args in commands:
+                pipe.eval(ENQUEUE_LUA, len(keys), *keys, *args)  # Redis caches the compiled script
+            return await pipe.execute(raise_on_error=False)
 
     async def job(self, job_id: str) -> dict | None:
         record = await self._call(self.async_client.hgetall(self.record_prefix + job_id))

@@ -113,3 +113,41 @@ def test_mailsink_command_refuses_bad_input(tmp_path):
     )
     assert result.returncode == 2
     assert "between 0 and 1" in result.stderr
+
+
+def test_concurrent_enqueues_share_one_round_trip():
+    import asyncio
+
+    from demo_app.broker import SharedRoundTrip
+
+    batches = []
+
+    async def send_batch(commands):
+        batches.append(commands)
+        await asyncio.sleep(0.01)
+        return [command * 10 for command in commands]
+
+    async def scenario():
+        shared = SharedRoundTrip(send_batch)
+        together = await asyncio.gather(*(shared(n) for n in range(5)))
+        alone = await shared(7)
+        return together, alone
+
+    together, alone = asyncio.run(scenario())
+    assert together == [0, 10, 20, 30, 40] and alone == 70  # everyone gets their own answer
+    assert [len(batch) for batch in batches] == [5, 1]
+
+
+def test_a_failed_round_trip_fails_every_waiting_request():
+    import asyncio
+
+    from demo_app.broker import SharedRoundTrip
+
+    async def send_batch(commands):
+        raise ConnectionError("broker down")
+
+    async def scenario():
+        shared = SharedRoundTrip(send_batch)
+        return await asyncio.gather(*(shared(n) for n in range(3)), return_exceptions=True)
+
+    assert all(isinstance(result, ConnectionError) for result in asyncio.run(scenario()))
