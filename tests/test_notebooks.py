@@ -68,3 +68,18 @@ def test_notebook_runs_top_to_bottom(name, tmp_path):
     assert not errors
     assert any((tmp_path / "results").rglob("*.png")), "the notebook drew no chart under RESULTS_DIR"
     assert not (NOTEBOOKS_DIR / "results").exists(), "results must not land inside notebooks/"
+    if name == "05_comparison_table":
+        shown = [output.data.get("text/markdown", "") for cell in notebook.cells if cell.cell_type == "code"
+                 for output in cell.outputs if output.output_type == "display_data"]  # fmt: skip
+        (run_dir,) = [path.parent for path in (tmp_path / "results").glob("*/summary.json")
+                      if not path.parent.is_symlink()]  # results/latest points at the same run
+        assert any(text.startswith("| Approach |") and run_dir.name in text for text in shown), (
+            "notebook 05 shows the table of the run it just made"
+        )
+
+
+def test_latency_runs_a_subset_of_variants_by_name(tmp_path):
+    from offload_lab.experiments import latency
+
+    with pytest.raises(ValueError, match="unknown variants"):
+        latency.run("quick", tmp_path, variants=["blocking_await", "no_such_variant"])
