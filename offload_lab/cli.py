@@ -165,8 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stop_like_ctrl_c(signum, frame):
+    # SIGTERM takes Ctrl-C's path, so that every process the lab started is stopped.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     from offload_lab.stack import StackError
 
     try:

@@ -8,6 +8,7 @@ this module records: summary.json, table.md, charts, CSVs and provenance.json.
 Notebooks call the same functions, so a student's table comes from their own run.
 """
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -15,25 +16,38 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from offload_lab import charts, results, table
 from offload_lab.experiments import latency, reliability, throughput
+from offload_lab.experiments.common import make_stack
 from offload_lab.profiles import get_profile
 
 EXPERIMENTS = {"latency": latency, "throughput": throughput, "reliability": reliability}
 
 
 def run_experiments(names, profile, run_dir: Path, broker: str = "auto", console: Console | None = None) -> dict:
-    """Run the named experiments in order, with a progress bar each; return their results by name."""
+    """Run the named experiments in order, with a progress bar each; return their results by name.
+
+    Latency and throughput share one stack (throughput runs second: it changes the
+    stack's workers and provider latency); reliability starts stacks of its own.
+    """
     console = console or Console()
+    profile = get_profile(profile)
     measured = {}
     columns = (TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.fields[step]}"),
                TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=False) as bar:
+    shares_stack = {"latency", "throughput"} <= set(names)
+    with Progress(*columns, console=console, transient=False) as bar, ExitStack() as cleanup:
         tasks = {name: bar.add_task(name, total=1.0, step="waiting") for name in names}
+        shared = {}
+        if shares_stack:
+            bar.update(tasks["latency"], step="starting the stack")
+            stack = cleanup.enter_context(make_stack(profile, Path(run_dir) / "stack", broker))
+            shared = {"stack": stack}
         for name in names:
 
             def report(label, done, total, task=tasks[name]):
                 bar.update(task, completed=done / total if total else 0, step=label)
 
-            measured[name] = EXPERIMENTS[name].run(profile, run_dir, progress=report, broker=broker)
+            options = shared if name in ("latency", "throughput") else {}
+            measured[name] = EXPERIMENTS[name].run(profile, run_dir, progress=report, broker=broker, **options)
             bar.update(tasks[name], completed=1.0, step=f"done in {measured[name]['seconds']:.0f} s")
     return measured
 
@@ -81,7 +95,7 @@ def record(run_dir: Path, summary: dict, measured: dict) -> None:
     results.write_csv(run_dir, "cpu_bound", thr["cpu_bound"])
     results.write_csv(run_dir, "reliability", rel["reliability"])
     results.write_csv(run_dir, "bystander_history", [
-        {"variant": variant, **row} for variant, rows in lat["history"].items() for row in rows
+        {"variant": variant, **row} for variant, rows in lat["bystander_history"].items() for row in rows
     ])  # fmt: skip
     backlog = max(thr["backlog"], key=lambda run: run["workers"])["series"] if thr["backlog"] else []
     results.write_csv(run_dir, "queue_depth", [
@@ -90,7 +104,7 @@ def record(run_dir: Path, summary: dict, measured: dict) -> None:
     if rel["durability"]:
         results.write_csv(run_dir, "durability", rel["durability"])
     (run_dir / "table.md").write_text(table.render_markdown(summary), encoding="utf-8")
-    charts.draw_all(run_dir, summary, history=lat["history"], backlog=backlog)
+    charts.draw_all(run_dir, summary, history=lat["bystander_history"], backlog=backlog)
     results.point_latest(run_dir)
 
 
