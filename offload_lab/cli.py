@@ -36,9 +36,6 @@ def run_mailsink(args: argparse.Namespace) -> int:
         permanent_rate=args.permanent_rate,
         seed=args.seed,
     )
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     with sink:
         console.print(
             f"mail provider listening on smtp://{args.host}:{args.port} "
@@ -46,8 +43,16 @@ def run_mailsink(args: argparse.Namespace) -> int:
             f"log: {args.log}",
             highlight=False,
         )
-        stop.wait()
+        wait_for_ctrl_c()
     return 0
+
+
+def wait_for_ctrl_c() -> None:
+    """Block until Ctrl-C or SIGTERM; the caller's `with` block then stops what it started."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -62,12 +67,9 @@ def run_demo(args: argparse.Namespace) -> int:
         web_port=args.port,
         smtp_port=args.smtp_port,
     )
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     with stack:
         console.print(demo_banner(stack), highlight=False, soft_wrap=True)
-        stop.wait()
+        wait_for_ctrl_c()
         console.print("stopping broker, mail provider, web app and worker…")
     console.print("all stopped.")
     return 0
