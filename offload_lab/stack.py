@@ -9,6 +9,7 @@ on Ctrl-C) stops all of them; so does the interpreter exiting. The chaos
 experiments use `kill_*` and `start_*` to crash and restart single parts.
 """
 import atexit
+import errno
 import os
 import shutil
 import signal
@@ -31,6 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class StackError(RuntimeError):
     """A part of the stack did not start; the message says which and where its log is."""
+
+
+class PortTaken(StackError):
+    """Between choosing a free port and binding it, something else took it."""
+
+
+PORT_TRIES = 3  # free ports tried per part before giving up
 
 
 def free_port() -> int:
@@ -125,6 +133,7 @@ class Stack:
         self.logs = self.run_dir / "logs"
         self.processes: dict[str, Process] = {}
         self.mail_log = self.run_dir / "mail.jsonl"
+        self.fixed_ports = {name for name in ("web_port", "smtp_port") if getattr(self, name)}
         self.web_port = self.web_port or free_port()
         self.smtp_port = self.smtp_port or free_port()
         self.redis_port: int | None = None
@@ -175,9 +184,9 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             if self.redis_port:
-                self.start_redis()
-            self.sink.start()
-            self.start_web()
+                self._on_a_free_port(self.start_redis, "redis_port")
+            self._on_a_free_port(self.start_sink, "smtp_port")
+            self._on_a_free_port(self.start_web, "web_port")
             if self.start_worker:
                 self.start_worker_process()
         except BaseException:
@@ -202,7 +211,29 @@ class Stack:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes.values() if p.running()]
 
+    def _on_a_free_port(self, start, port_attribute: str) -> None:
+        """Start a part; if its port was taken meanwhile, pick another (only ports we chose)."""
+        chosen_by_us = port_attribute not in self.fixed_ports
+        for attempt in range(PORT_TRIES):
+            try:
+                return start()
+            except PortTaken:
+                if not chosen_by_us or attempt == PORT_TRIES - 1:
+                    raise
+                setattr(self, port_attribute, free_port())
+                if port_attribute == "redis_port":
+                    self.broker_url = f"redis://127.0.0.1:{self.redis_port}/0"
+
     # --- the parts ---------------------------------------------------------------
+    def start_sink(self) -> None:
+        self.sink.port = self.smtp_port
+        try:
+            self.sink.start()
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortTaken(f"mail provider port {self.smtp_port} is in use") from error
+            raise
+
     def start_redis(self) -> None:
         data_dir = self.run_dir / "redis"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -243,6 +274,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not process.running():
+                if b"already in use" in process.log_path.read_bytes()[-4000:]:
+                    raise PortTaken(f"{process.name}: its port was taken before it could bind it")
                 raise StackError(f"{process.name} exited during start-up; its log ({process.log_path}):\n"
                                  f"{process.log_tail()}")  # fmt: skip
             try:

@@ -67,3 +67,23 @@ def test_redis_server_is_available_in_ci():
 
     if os.environ.get("CI") == "true":
         assert shutil.which("redis-server"), ".ci/run must install redis-server"
+
+
+def test_a_port_taken_after_it_was_chosen_is_replaced(tmp_path, monkeypatch):
+    import socket
+
+    from offload_lab import stack as stack_module
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    real_free_port = stack_module.free_port
+    ports = iter([taken])  # the web app's first port is already taken by someone else
+    monkeypatch.setattr(stack_module, "free_port", lambda: next(ports, None) or real_free_port())
+    try:
+        with stack_module.Stack(tmp_path, broker="sqlite", start_worker=False, mail_latency=0) as stack:
+            assert stack.web_port != taken
+            assert httpx.get(stack.web_url + "/health").status_code == 200
+    finally:
+        squatter.close()
