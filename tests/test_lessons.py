@@ -179,3 +179,10 @@ def test_paths_follow_keys_indexes_and_selectors():
         excerpts.lookup(data, "reliability.variant=queue.lost")
     assert excerpts.schema_allows("reliability.variant=queue,acks_late=true.duplicates")
     assert not excerpts.schema_allows("variants.queue.latency_ms.p42")
+
+
+def test_readme_shows_the_reference_table_as_committed():
+    from offload_lab.excerpts import ROOT, check
+
+    problems = [problem for problem in check([ROOT / "README.md"]) if problem.kind != "reference-missing"]
+    assert not problems, "\n".join(map(str, problems))
