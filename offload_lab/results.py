@@ -155,7 +155,10 @@ SUMMARY_SCHEMA = {
                 "max_503_latency_ms": {"type": ["number", "null"], "minimum": 0},  # null: no 503 seen
                 "lost": _count(),  # 202 answers never delivered
                 "recovered_after_s": {"type": ["number", "null"], "minimum": 0},  # null: no 202 after it
-            }
+                "delivered_after_503": _count(),  # refused jobs the broker ran anyway (a timeout is not a no)
+            },
+            required=["outage_seconds", "accepted", "refused_503", "max_503_latency_ms", "lost",
+                      "recovered_after_s"],  # fmt: skip
         ),
         "performance": _object(
             {
