@@ -87,3 +87,19 @@ def test_a_port_taken_after_it_was_chosen_is_replaced(tmp_path, monkeypatch):
             assert httpx.get(stack.web_url + "/health").status_code == 200
     finally:
         squatter.close()
+
+
+def test_reproduce_command_prints_the_table_of_its_run(tmp_path, monkeypatch, capsys):
+    """The CLI wiring; the run itself is proven by notebook 05's test (tests/test_notebooks.py)."""
+    import shutil as files
+
+    from offload_lab import cli, reproduce
+
+    run_dir = tmp_path / "run-1"
+    files.copytree(Path(__file__).resolve().parents[1] / "results" / "reference", run_dir)
+    calls = []
+    monkeypatch.setattr(reproduce, "reproduce", lambda *args, **kwargs: calls.append((args, kwargs)) or run_dir)
+    assert cli.main(["reproduce", "--profile", "quick", "--results-dir", str(tmp_path)]) == 0
+    assert calls[0][0] == ("quick",) and calls[0][1]["broker"] == "auto"
+    printed = capsys.readouterr().out
+    assert "Queue + worker" in printed and "wall time" in printed and str(run_dir) in printed

@@ -109,6 +109,24 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, background_run):
         assert any(text.startswith("| Approach |") and run_dir.name in text for text in shown), (
             "notebook 05 shows the table of the run it just made"
         )
+        assert_complete_run_folder(run_dir)
+
+
+def assert_complete_run_folder(run_dir: Path) -> None:
+    """What `reproduce --profile quick` must leave: a valid summary, the table, charts that decode."""
+    from PIL import Image
+
+    from offload_lab import charts, results
+
+    summary = results.validate_summary(results.load_summary(run_dir))
+    assert summary["profile"] == "quick" and summary["reliability"]
+    assert (run_dir / "table.md").read_text().startswith("| Approach |")
+    provenance = (run_dir / "provenance.json").read_text()
+    assert '"git_commit"' in provenance and '"cpu_count"' in provenance
+    for name in charts.CHART_FILES.values():
+        with Image.open(run_dir / name) as chart:
+            chart.verify()  # a real PNG, not just a file
+    assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
 
 
 def test_latency_runs_a_subset_of_variants_by_name(tmp_path):
