@@ -128,8 +128,11 @@ def bystander_chart(history: dict, path: Path, idle_p99_ms: float | None = None)
     for name in names:
         times = [point["t"] for point in history[name]]
         color = VARIANT_COLORS[name]
-        axes.plot(times, _gaps(history[name], "p99"), color=color, label=f"{VARIANT_LABELS[name]} p99")
-        axes.plot(times, _gaps(history[name], "p50"), color=color, linestyle="--", label=f"{VARIANT_LABELS[name]} p50")
+        # markers: a stalled variant may leave only a few points, and a lone point draws no line
+        axes.plot(times, _gaps(history[name], "p99"), color=color, marker="o", markersize=3,
+                  label=f"{VARIANT_LABELS[name]} p99")  # fmt: skip
+        axes.plot(times, _gaps(history[name], "p50"), color=color, linestyle="--", marker=".", markersize=3,
+                  label=f"{VARIANT_LABELS[name]} p50")  # fmt: skip
     if idle_p99_ms is not None:
         axes.axhline(max(idle_p99_ms, LOG_FLOOR_MS), color="grey", linestyle=":", label="idle /health p99")
     axes.set_yscale("log")

@@ -15,7 +15,7 @@ class Profile:
     name: str
     budget_seconds: float  # wall time of the whole `reproduce`
 
-    # latency: each variant under the same paced load, one bystander beside it
+    # latency: each variant under the same paced load, the bystanders beside it
     mail_latency: float  # seconds the mail provider takes per message
     users: int  # endpoint users (the bystander comes on top)
     pace: float  # requests per second per endpoint user
@@ -56,7 +56,7 @@ class Profile:
     def footer(self) -> str:
         return (
             f"Profile {self.name}: mail provider {self.mail_latency:g} s per message; "
-            f"{self.users} users x {self.pace:g} req/s per variant plus 1 bystander; "
+            f"{self.users} users x {self.pace:g} req/s per variant plus 10 bystanders at 1 req/s each; "
             f"{self.latency_seconds:g} s per variant; client timeout {self.request_timeout:g} s; "
             f"{self.workers} worker threads; saturation {self.saturation_users} users x {self.saturation_seconds:g} s; "
             f"scaling burst {self.scaling_jobs} jobs at {self.scaling_mail_latency:g} s per message."

@@ -25,7 +25,7 @@ def locust(*args: str, cwd=loadgen.ROOT) -> subprocess.CompletedProcess:
 def test_headless_run_of_all_users_has_no_failures(make_stack, tmp_path):
     stack = make_stack(mail_latency=0.05)
     report = tmp_path / "all"
-    done = locust("--headless", "-u", "12", "-r", "12", "-t", "3s", "--host", stack.web_url,
+    done = locust("--headless", "-u", "20", "-r", "20", "-t", "3s", "--host", stack.web_url,
                   "--pace", "2", "--stop-timeout", "10", "--json-file", str(report), "--only-summary")  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     stats = loadgen.read_stats(report.with_suffix(".json"))

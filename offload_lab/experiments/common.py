@@ -20,6 +20,7 @@ VARIANTS = {
 }
 HEALTH = ("HealthUser", "/health")
 BYSTANDER = ("HealthBystander", "/health (bystander)")
+BYSTANDER_USERS = 10  # HealthBystander.fixed_count in benchmarks/bystander.py
 QUIET_POLL_SECONDS = 0.1
 NO_BACKPRESSURE = "1000000"  # a backlog limit no experiment reaches: backpressure is not what we measure
 

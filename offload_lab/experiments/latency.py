@@ -12,7 +12,7 @@
 
 Setup: one stack (provider latency and workers from the profile).
 Drive: for each variant, `users` Locust users at `pace` requests/s each, plus one
-  HealthBystander asking GET /health ten times a second; then the same load on
+  ten HealthBystander users asking GET /health once a second each; then the same load on
   GET /health alone (the baseline).
 Observe: Locust's output (percentiles per request name from its JSON file, the
   history per second from its CSV), the job ids each variant promised (the
@@ -45,7 +45,7 @@ from pathlib import Path
 
 from offload_lab import loadgen
 from offload_lab.experiments.common import (
-    BYSTANDER, HEALTH, VARIANTS, Progress, count_deliveries, make_stack, wait_for_deliveries, wait_until_quiet,
+    BYSTANDER, BYSTANDER_USERS, HEALTH, VARIANTS, Progress, count_deliveries, make_stack, wait_for_deliveries, wait_until_quiet,
 )  # fmt: skip
 from offload_lab.profiles import Profile, get_profile
 from offload_lab.stack import Stack
@@ -77,7 +77,7 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
         for variant, (user_class, request_name) in selected.items():
             job_log = out_dir / f"{variant}_jobs.txt"
             request_log = out_dir / f"{variant}_requests.csv"
-            measured = drive(stack.web_url, [user_class, BYSTANDER[0]], profile.users + 1, profile,
+            measured = drive(stack.web_url, [user_class, BYSTANDER[0]], profile.users + BYSTANDER_USERS, profile,
                              out_dir, variant, progress, job_log=job_log, request_log=request_log)  # fmt: skip
             requests = loadgen.read_request_log(request_log)
             bystander_history[variant] = loadgen.latency_over_time(requests, BYSTANDER[1], HISTORY_BIN_SECONDS)
