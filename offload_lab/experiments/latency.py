@@ -11,9 +11,9 @@
     called about five times a second.
 
 Setup: one stack (provider latency and workers from the profile).
-Drive: for each variant, `users` Locust users at `pace` requests/s each, plus one
-  ten HealthBystander users asking GET /health once a second each; then the same load on
-  GET /health alone (the baseline).
+Drive: for each variant, `users` Locust users at `pace` requests/s each, plus
+  ten HealthBystander users asking GET /health once a second each; then the same load,
+  bystanders included, with HealthUser on GET /health in the variant's place (the baseline).
 Observe: Locust's output (percentiles per request name from its JSON file, the
   history per second from its CSV), the job ids each variant promised (the
   benchmarks' --job-log) and the mail provider's log.
@@ -89,8 +89,9 @@ def run(profile: "str | Profile", run_dir: Path, progress=None, broker: str = "a
             cpu[variant] = measured.cpu.as_dict()
             progress.advance(step_seconds)
 
-        # the baseline: the same load on GET /health alone
-        measured = drive(stack.web_url, [HEALTH[0]], profile.users, profile, out_dir, "health", progress)
+        # the baseline: the same load, bystanders included, on GET /health instead of a variant
+        measured = drive(stack.web_url, [HEALTH[0], BYSTANDER[0]], profile.users + BYSTANDER_USERS, profile,
+                         out_dir, "health", progress)  # fmt: skip
         history["health"] = measured.history
         cpu["health"] = measured.cpu.as_dict()
         progress.advance(step_seconds)
