@@ -136,9 +136,6 @@ class RedisBroker:
         record = await self._call(self.async_client.hgetall(self.record_prefix + job_id))
         return {key.decode(): value.decode() for key, value in record.items()} or None
 
-    async def backlog(self) -> int:
-        return await self._call(self.async_client.zcard(self.queue_key))
-
     async def ping(self) -> bool:
         try:
             return bool(await self._call(self.async_client.ping()))
@@ -163,10 +160,6 @@ class RedisBroker:
         flat = [item for pair in fields.items() for item in pair]
         finished_list = f"offload.jobs.{state}.{self.huey.name}"
         self._finish(keys=[self.record_prefix + job_id, finished_list], args=[job_id, keep, self.record_prefix, *flat])
-
-    def job_sync(self, job_id: str) -> dict | None:
-        record = self.sync_client.hgetall(self.record_prefix + job_id)
-        return {key.decode(): value.decode() for key, value in record.items()} or None
 
     def heartbeat(self, job_ids: list[str]) -> None:
         self._heartbeat(keys=[self.record_prefix + job_id for job_id in job_ids], args=[time.time()])
@@ -210,9 +203,6 @@ class SqliteBroker:
 
     async def job(self, job_id: str) -> dict | None:
         return await asyncio.to_thread(self.job_sync, job_id)
-
-    async def backlog(self) -> int:
-        return await asyncio.to_thread(self.huey.storage.queue_size)
 
     async def ping(self) -> bool:
         return True  # a file next to the app: there is no server to lose
